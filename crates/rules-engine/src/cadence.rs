@@ -26,7 +26,7 @@ pub fn next_followup_at(
             remaining -= 1;
         }
     }
-    Some(resolve_local(tz, local))
+    Some(local_to_utc(tz, local))
 }
 
 fn is_business_day(d: Weekday) -> bool {
@@ -35,11 +35,11 @@ fn is_business_day(d: Weekday) -> bool {
 
 /// Maps a local wall-clock time to UTC. In the autumn overlap the earlier
 /// instant wins; a time inside the spring gap moves forward by the gap.
-pub(crate) fn resolve_local(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+pub fn local_to_utc(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
     match tz.from_local_datetime(&local) {
         LocalResult::Single(t) => t.with_timezone(&Utc),
         LocalResult::Ambiguous(early, _) => early.with_timezone(&Utc),
-        LocalResult::None => resolve_local(tz, local + Duration::hours(1)),
+        LocalResult::None => local_to_utc(tz, local + Duration::hours(1)),
     }
 }
 

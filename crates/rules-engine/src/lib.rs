@@ -6,5 +6,5 @@
 mod cadence;
 mod catalog;
 
-pub use cadence::next_followup_at;
+pub use cadence::{local_to_utc, next_followup_at};
 pub use catalog::{Catalog, RulesError, next_action_for, parse_product};
