@@ -1,1 +1,14 @@
-//! placeholder
+//! Redis Streams event bus: publish with approximate MAXLEN trimming,
+//! consumer groups, ack after the handler commits, delayed retries with
+//! exponential backoff, a dead-letter stream after N deliveries, and
+//! reclaiming (XAUTOCLAIM) what a dead consumer left pending. The W3C trace
+//! context travels inside every envelope.
+
+mod bus;
+mod consumer;
+mod keys;
+mod trace;
+
+pub use bus::{BusConfig, BusError, DeadLetter, Delivery, EventBus};
+pub use consumer::{ConsumerOptions, Handler, HandlerError, Heartbeat, run_consumer};
+pub use trace::{current_traceparent, set_parent_from};

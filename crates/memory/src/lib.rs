@@ -1,1 +1,18 @@
-//! placeholder
+//! PostgreSQL through diesel-async: the schema, embedded migrations, the
+//! connection pool and one repository module per aggregate. Every query on
+//! a tenant-owned table filters by `tenant_id`.
+
+pub mod schema;
+
+mod error;
+mod migrations;
+mod models;
+mod pool;
+pub mod repo;
+
+pub use error::MemoryError;
+pub use migrations::{pending_migrations, run_migrations};
+pub use models::*;
+pub use pool::{DbConn, DbPool, create_pool};
+
+pub use diesel_async::AsyncPgConnection;

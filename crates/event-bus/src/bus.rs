@@ -1,0 +1,327 @@
+use crate::keys::Keys;
+use deadpool_redis::Pool;
+use deadpool_redis::redis::{self, AsyncCommands, Value};
+use shared_types::DomainEvent;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct BusConfig {
+    /// Prefix of every key (streams, retry set, dead letters).
+    pub prefix: String,
+    pub group: String,
+    /// Deliveries (first try plus retries) before an event is dead-lettered.
+    pub max_deliveries: u32,
+    /// Approximate length the main stream is trimmed to.
+    pub max_len: usize,
+    /// First retry delay; doubled per attempt, capped at `max_backoff`.
+    pub backoff_base: Duration,
+    pub max_backoff: Duration,
+    /// A pending message idle this long belongs to a dead consumer.
+    pub claim_idle: Duration,
+}
+
+impl BusConfig {
+    pub fn new(prefix: impl Into<String>) -> Self {
+        Self {
+            prefix: prefix.into(),
+            group: "workers".into(),
+            max_deliveries: 5,
+            max_len: 100_000,
+            backoff_base: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(60),
+            claim_idle: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("redis unavailable: {0}")]
+    Unavailable(String),
+    #[error("redis error: {0}")]
+    Redis(#[from] redis::RedisError),
+}
+
+impl From<deadpool_redis::PoolError> for BusError {
+    fn from(e: deadpool_redis::PoolError) -> Self {
+        BusError::Unavailable(e.to_string())
+    }
+}
+
+/// One message handed to a consumer.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub entry_id: String,
+    pub event: DomainEvent,
+}
+
+/// An event that exhausted its retries.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadLetter {
+    pub id: String,
+    pub event: DomainEvent,
+    pub error: String,
+}
+
+#[derive(Clone)]
+pub struct EventBus {
+    pool: Pool,
+    cfg: BusConfig,
+    keys: Keys,
+}
+
+/// Moves due retries into the main stream atomically, so two consumers
+/// promoting at once never duplicate an event.
+const PROMOTE_DUE: &str = r"
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, m in ipairs(due) do
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'envelope', m)
+  redis.call('ZREM', KEYS[1], m)
+end
+return #due
+";
+
+impl EventBus {
+    pub fn new(pool: Pool, cfg: BusConfig) -> Self {
+        let keys = Keys::new(&cfg.prefix);
+        Self { pool, cfg, keys }
+    }
+
+    pub fn config(&self) -> &BusConfig {
+        &self.cfg
+    }
+
+    /// Creates the consumer group (and the stream) when missing.
+    pub async fn ensure_group(&self) -> Result<(), BusError> {
+        let mut c = self.pool.get().await?;
+        let r: Result<(), _> = c.xgroup_create_mkstream(&self.keys.stream, &self.cfg.group, "0").await;
+        match r {
+            Err(e) if e.code() == Some("BUSYGROUP") => Ok(()),
+            other => Ok(other?),
+        }
+    }
+
+    /// Appends an event to the main stream, trimming it approximately.
+    #[tracing::instrument(skip_all, fields(event.id = %event.id, event.type = %event.event_type))]
+    pub async fn publish(&self, event: &DomainEvent) -> Result<String, BusError> {
+        let mut c = self.pool.get().await?;
+        let envelope = serde_json::to_string(event).expect("events serialize");
+        Ok(redis::cmd("XADD")
+            .arg(&self.keys.stream)
+            .arg("MAXLEN")
+            .arg("~")
+            .arg(self.cfg.max_len)
+            .arg("*")
+            .arg("envelope")
+            .arg(envelope)
+            .query_async(&mut c)
+            .await?)
+    }
+
+    /// Reads up to `count` new messages for `consumer`, blocking up to `block`.
+    pub async fn read(
+        &self,
+        consumer: &str,
+        count: usize,
+        block: Duration,
+    ) -> Result<Vec<Delivery>, BusError> {
+        let mut c = self.pool.get().await?;
+        let reply: Option<redis::streams::StreamReadReply> = redis::cmd("XREADGROUP")
+            .arg("GROUP")
+            .arg(&self.cfg.group)
+            .arg(consumer)
+            .arg("COUNT")
+            .arg(count)
+            .arg("BLOCK")
+            .arg(block.as_millis() as u64)
+            .arg("STREAMS")
+            .arg(&self.keys.stream)
+            .arg(">")
+            .query_async(&mut c)
+            .await?;
+        let entries = reply
+            .into_iter()
+            .flat_map(|r| r.keys)
+            .flat_map(|k| k.ids)
+            .map(|e| (e.id.clone(), e.map));
+        Ok(self.decode(entries).await)
+    }
+
+    /// Takes over messages that another consumer read but never acked for
+    /// longer than `claim_idle`: that consumer died mid-work.
+    pub async fn reclaim(&self, consumer: &str, count: usize) -> Result<Vec<Delivery>, BusError> {
+        let mut c = self.pool.get().await?;
+        let reply: redis::streams::StreamAutoClaimReply = c
+            .xautoclaim_options(
+                &self.keys.stream,
+                &self.cfg.group,
+                consumer,
+                self.cfg.claim_idle.as_millis() as u64,
+                "0-0",
+                redis::streams::StreamAutoClaimOptions::default().count(count),
+            )
+            .await?;
+        let entries = reply.claimed.into_iter().map(|e| (e.id.clone(), e.map));
+        Ok(self.decode(entries).await)
+    }
+
+    /// Entries whose envelope does not parse can never succeed: they go
+    /// straight to the dead-letter stream with the raw text kept.
+    async fn decode(
+        &self,
+        entries: impl Iterator<Item = (String, std::collections::HashMap<String, Value>)>,
+    ) -> Vec<Delivery> {
+        let mut out = Vec::new();
+        for (entry_id, fields) in entries {
+            let raw = fields
+                .get("envelope")
+                .and_then(|v| redis::from_redis_value::<String>(v.clone()).ok())
+                .unwrap_or_default();
+            match serde_json::from_str::<DomainEvent>(&raw) {
+                Ok(event) => out.push(Delivery { entry_id, event }),
+                Err(e) => {
+                    tracing::error!(entry.id = %entry_id, error = %e, "undecodable event dead-lettered");
+                    if let Err(err) = self.bury_raw(&entry_id, &raw, &e.to_string()).await {
+                        tracing::error!(error = %err, "could not dead-letter undecodable event");
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    pub async fn ack(&self, d: &Delivery) -> Result<(), BusError> {
+        let mut c = self.pool.get().await?;
+        let _: i64 = c.xack(&self.keys.stream, &self.cfg.group, &[&d.entry_id]).await?;
+        Ok(())
+    }
+
+    /// Schedules another delivery with exponential backoff, or dead-letters
+    /// the event once it has had `max_deliveries`. Either way the current
+    /// entry is acked in the same MULTI, so nothing is lost or doubled.
+    pub async fn retry_later(&self, d: &Delivery, error: &str) -> Result<bool, BusError> {
+        if d.event.attempt >= self.cfg.max_deliveries {
+            self.dead_letter(d, error).await?;
+            return Ok(false);
+        }
+        let mut next = d.event.clone();
+        next.attempt += 1;
+        let due = chrono::Utc::now().timestamp_millis() + self.backoff(d.event.attempt).as_millis() as i64;
+        let member = serde_json::to_string(&next).expect("events serialize");
+        let mut c = self.pool.get().await?;
+        let _: () = redis::pipe()
+            .atomic()
+            .zadd(&self.keys.retry, member, due)
+            .ignore()
+            .xack(&self.keys.stream, &self.cfg.group, &[&d.entry_id])
+            .ignore()
+            .query_async(&mut c)
+            .await?;
+        Ok(true)
+    }
+
+    fn backoff(&self, attempt: u32) -> std::time::Duration {
+        let exp = self.cfg.backoff_base.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let capped = exp.min(self.cfg.max_backoff);
+        // Jitter spreads retries of a burst so they do not return together.
+        let jitter = rand::random_range(0.8..1.2);
+        capped.mul_f64(jitter)
+    }
+
+    pub async fn dead_letter(&self, d: &Delivery, error: &str) -> Result<(), BusError> {
+        let envelope = serde_json::to_string(&d.event).expect("events serialize");
+        tracing::warn!(event.id = %d.event.id, event.type = %d.event.event_type, error, "event dead-lettered");
+        self.bury_raw(&d.entry_id, &envelope, error).await
+    }
+
+    async fn bury_raw(&self, entry_id: &str, envelope: &str, error: &str) -> Result<(), BusError> {
+        let mut c = self.pool.get().await?;
+        let _: () = redis::pipe()
+            .atomic()
+            .cmd("XADD")
+            .arg(&self.keys.dead)
+            .arg("*")
+            .arg("envelope")
+            .arg(envelope)
+            .arg("error")
+            .arg(error)
+            .ignore()
+            .xack(&self.keys.stream, &self.cfg.group, &[entry_id])
+            .ignore()
+            .query_async(&mut c)
+            .await?;
+        Ok(())
+    }
+
+    /// Moves retries whose time has come back into the main stream.
+    pub async fn promote_due_retries(&self, limit: usize) -> Result<usize, BusError> {
+        let mut c = self.pool.get().await?;
+        let n: usize = redis::cmd("EVAL")
+            .arg(PROMOTE_DUE)
+            .arg(2)
+            .arg(&self.keys.retry)
+            .arg(&self.keys.stream)
+            .arg(chrono::Utc::now().timestamp_millis())
+            .arg(limit)
+            .arg(self.cfg.max_len)
+            .query_async(&mut c)
+            .await?;
+        Ok(n)
+    }
+
+    pub async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, BusError> {
+        let mut c = self.pool.get().await?;
+        let reply: redis::streams::StreamRangeReply =
+            c.xrevrange_count(&self.keys.dead, "+", "-", limit).await?;
+        Ok(reply
+            .ids
+            .into_iter()
+            .filter_map(|e| {
+                let env: String = e.get("envelope")?;
+                let error: String = e.get("error").unwrap_or_default();
+                let event = serde_json::from_str(&env).ok()?;
+                Some(DeadLetter { id: e.id, event, error })
+            })
+            .collect())
+    }
+
+    /// Puts a dead letter back on the main stream with a fresh retry budget.
+    pub async fn replay_dead_letter(&self, id: &str) -> Result<bool, BusError> {
+        let Some(dl) = self.dead_letters(10_000).await?.into_iter().find(|d| d.id == id) else {
+            return Ok(false);
+        };
+        let mut event = dl.event;
+        event.attempt = 1;
+        let mut c = self.pool.get().await?;
+        let _: () = redis::pipe()
+            .atomic()
+            .cmd("XADD")
+            .arg(&self.keys.stream)
+            .arg("*")
+            .arg("envelope")
+            .arg(serde_json::to_string(&event).expect("events serialize"))
+            .ignore()
+            .xdel(&self.keys.dead, &[id])
+            .ignore()
+            .query_async(&mut c)
+            .await?;
+        Ok(true)
+    }
+
+    /// Messages read by some consumer and not yet acked, plus those waiting
+    /// in the retry set: work that is in flight somewhere.
+    pub async fn in_flight(&self) -> Result<u64, BusError> {
+        let mut c = self.pool.get().await?;
+        let pending: redis::streams::StreamPendingReply =
+            c.xpending(&self.keys.stream, &self.cfg.group).await?;
+        let retries: u64 = c.zcard(&self.keys.retry).await?;
+        Ok(pending.count() as u64 + retries)
+    }
+
+    pub async fn ping(&self) -> Result<(), BusError> {
+        let mut c = self.pool.get().await?;
+        let _: String = redis::cmd("PING").query_async(&mut c).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,170 @@
+//! The consumer loop: read, hand each event to the handler on its own task
+//! (bounded concurrency), then ack, retry later or dead-letter by outcome.
+
+use crate::bus::{Delivery, EventBus};
+use crate::trace::set_parent_from;
+use shared_types::DomainEvent;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::{Semaphore, watch};
+use tracing::Instrument;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// Worth another delivery later (a provider or the database hiccuped).
+    #[error("transient: {0}")]
+    Transient(String),
+    /// Will fail the same way every time: dead-letter it now.
+    #[error("permanent: {0}")]
+    Permanent(String),
+}
+
+pub trait Handler: Send + Sync + 'static {
+    fn handle(&self, event: &DomainEvent) -> impl Future<Output = Result<(), HandlerError>> + Send;
+}
+
+/// Unix milliseconds of the consumer loop's last turn, for readiness.
+#[derive(Debug, Clone, Default)]
+pub struct Heartbeat(Arc<AtomicI64>);
+
+impl Heartbeat {
+    pub fn beat(&self) {
+        self.0.store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
+    }
+
+    /// Time since the last beat; `None` before the first.
+    pub fn age(&self) -> Option<Duration> {
+        match self.0.load(Ordering::Relaxed) {
+            0 => None,
+            ms => Some(Duration::from_millis(
+                (chrono::Utc::now().timestamp_millis() - ms).max(0) as u64,
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ConsumerOptions {
+    pub consumer: String,
+    pub concurrency: usize,
+    /// Longest a read blocks; also bounds heartbeat age while idle.
+    pub block: Duration,
+    /// How often due retries are promoted and dead consumers' work reclaimed.
+    pub maintenance_every: Duration,
+    /// How long shutdown waits for in-flight handlers.
+    pub drain_timeout: Duration,
+}
+
+impl ConsumerOptions {
+    pub fn new(consumer: impl Into<String>) -> Self {
+        Self {
+            consumer: consumer.into(),
+            concurrency: 32,
+            block: Duration::from_millis(500),
+            maintenance_every: Duration::from_millis(250),
+            drain_timeout: Duration::from_secs(25),
+        }
+    }
+}
+
+/// Runs until `shutdown` turns true, then stops reading and drains the
+/// handlers already running (their messages are acked as usual).
+pub async fn run_consumer<H: Handler>(
+    bus: EventBus,
+    handler: Arc<H>,
+    opts: ConsumerOptions,
+    heartbeat: Heartbeat,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let permits = Arc::new(Semaphore::new(opts.concurrency));
+    let mut last_maintenance = Instant::now() - opts.maintenance_every;
+    while !*shutdown.borrow() {
+        heartbeat.beat();
+        if last_maintenance.elapsed() >= opts.maintenance_every {
+            last_maintenance = Instant::now();
+            maintenance(&bus, &opts.consumer).await;
+        }
+        let free = permits.available_permits();
+        if free == 0 {
+            tokio::select! {
+                _ = shutdown.changed() => {}
+                p = permits.clone().acquire_owned() => drop(p),
+            }
+            continue;
+        }
+        let read = tokio::select! {
+            _ = shutdown.changed() => break,
+            r = bus.read(&opts.consumer, free, opts.block) => r,
+        };
+        match read {
+            Ok(batch) => {
+                for d in batch {
+                    let permit = permits.clone().acquire_owned().await.expect("semaphore open");
+                    let (bus, handler) = (bus.clone(), handler.clone());
+                    tokio::spawn(async move {
+                        handle_one(&bus, handler.as_ref(), d).await;
+                        drop(permit);
+                    });
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "event read failed; retrying");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        }
+    }
+    tracing::info!("consumer draining in-flight events");
+    let all = opts.concurrency as u32;
+    if tokio::time::timeout(opts.drain_timeout, permits.acquire_many(all)).await.is_err() {
+        tracing::warn!("drain timed out; unfinished events will be redelivered");
+    }
+}
+
+async fn maintenance(bus: &EventBus, consumer: &str) {
+    if let Err(e) = bus.promote_due_retries(1000).await {
+        tracing::warn!(error = %e, "promoting retries failed");
+    }
+    match bus.reclaim(consumer, 100).await {
+        Ok(orphans) => {
+            for d in orphans {
+                tracing::warn!(event.id = %d.event.id, "reclaimed an event a dead consumer left");
+                // Counted as a failed delivery, so an event that kills its
+                // worker every time ends in the dead-letter stream.
+                if let Err(e) = bus.retry_later(&d, "consumer stopped before acking").await {
+                    tracing::warn!(error = %e, "re-queueing reclaimed event failed");
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "reclaim failed"),
+    }
+}
+
+async fn handle_one<H: Handler>(bus: &EventBus, handler: &H, d: Delivery) {
+    let span = tracing::info_span!(
+        "event",
+        event.id = %d.event.id,
+        event.type = %d.event.event_type,
+        event.attempt = d.event.attempt,
+        tenant.id = %d.event.tenant_id,
+    );
+    set_parent_from(&span, d.event.traceparent.as_deref());
+    async {
+        let outcome = match handler.handle(&d.event).await {
+            Ok(()) => bus.ack(&d).await.map(|_| ()),
+            Err(HandlerError::Transient(why)) => {
+                tracing::warn!(error = %why, "event failed; will retry");
+                bus.retry_later(&d, &why).await.map(|_| ())
+            }
+            Err(HandlerError::Permanent(why)) => bus.dead_letter(&d, &why).await,
+        };
+        if let Err(e) = outcome {
+            // The entry stays pending and is reclaimed later; handlers are
+            // idempotent, so the second run changes nothing.
+            tracing::error!(error = %e, "could not settle event");
+        }
+    }
+    .instrument(span)
+    .await
+}

@@ -1,0 +1,54 @@
+use crate::MemoryError;
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl};
+use diesel::migration::MigrationSource;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// Applies pending migrations and returns how many ran. The harness blocks
+/// in place, so this must run on a multi-thread tokio runtime.
+pub async fn run_migrations(database_url: &str) -> Result<usize, MemoryError> {
+    let conn = AsyncPgConnection::establish(database_url)
+        .await
+        .map_err(|e| MemoryError::Unavailable(e.to_string()))?;
+    let mut harness = AsyncMigrationHarness::new(conn);
+    let ran = harness
+        .run_pending_migrations(MIGRATIONS)
+        .map_err(|e| MemoryError::Unavailable(format!("migration failed: {e}")))?;
+    Ok(ran.len())
+}
+
+#[derive(QueryableByName)]
+struct AppliedVersion {
+    #[diesel(sql_type = Text)]
+    version: String,
+}
+
+/// Names of the embedded migrations the database has not applied yet.
+/// Reads the bookkeeping table directly (no blocking harness), so it is
+/// safe inside request handlers on any runtime.
+pub async fn pending_migrations(conn: &mut AsyncPgConnection) -> Result<Vec<String>, MemoryError> {
+    let applied: Vec<AppliedVersion> = diesel::sql_query(
+        "SELECT version FROM __diesel_schema_migrations",
+    )
+    .load(conn)
+    .await
+    .or_else(|e| match e {
+        // A database that never ran migrations has no bookkeeping table.
+        diesel::result::Error::DatabaseError(_, ref info)
+            if info.message().contains("does not exist") =>
+        {
+            Ok(Vec::new())
+        }
+        e => Err(e),
+    })?;
+    let embedded = MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS)
+        .map_err(|e| MemoryError::Unavailable(e.to_string()))?;
+    Ok(embedded
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .filter(|v| !applied.iter().any(|a| &a.version == v))
+        .collect())
+}

@@ -1,0 +1,110 @@
+use crate::schema::leads;
+use crate::{Lead, MemoryError, NewLead};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+pub async fn insert(conn: &mut AsyncPgConnection, lead: &NewLead) -> Result<Lead, MemoryError> {
+    Ok(diesel::insert_into(leads::table)
+        .values(lead)
+        .returning(Lead::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<Lead, MemoryError> {
+    Ok(leads::table
+        .filter(leads::tenant_id.eq(tenant_id))
+        .filter(leads::id.eq(id))
+        .select(Lead::as_select())
+        .first(conn)
+        .await?)
+}
+
+/// Newest first, keyset-paginated on (created_at, id) so pages stay stable
+/// while leads keep arriving.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    status: Option<&str>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<Lead>, MemoryError> {
+    let mut q = leads::table
+        .filter(leads::tenant_id.eq(tenant_id))
+        .select(Lead::as_select())
+        .order((leads::created_at.desc(), leads::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some(s) = status {
+        q = q.filter(leads::status.eq(s.to_owned()));
+    }
+    if let Some((at, id)) = after {
+        q = q.filter(
+            leads::created_at
+                .lt(at)
+                .or(leads::created_at.eq(at).and(leads::id.lt(id))),
+        );
+    }
+    Ok(q.load(conn).await?)
+}
+
+pub async fn record_qualification(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+    score: i32,
+    reason: &str,
+    status: &str,
+) -> Result<(), MemoryError> {
+    diesel::update(leads::table)
+        .filter(leads::tenant_id.eq(tenant_id))
+        .filter(leads::id.eq(id))
+        .set((
+            leads::score.eq(score),
+            leads::qualification_reason.eq(reason),
+            leads::status.eq(status),
+            leads::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_status(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+    status: &str,
+) -> Result<(), MemoryError> {
+    diesel::update(leads::table)
+        .filter(leads::tenant_id.eq(tenant_id))
+        .filter(leads::id.eq(id))
+        .set((leads::status.eq(status), leads::updated_at.eq(diesel::dsl::now)))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records the first real action (email accepted, meeting booked); later
+/// actions leave the speed-to-lead timestamp alone.
+pub async fn mark_first_action(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<(), MemoryError> {
+    diesel::update(leads::table)
+        .filter(leads::tenant_id.eq(tenant_id))
+        .filter(leads::id.eq(id))
+        .filter(leads::first_action_at.is_null())
+        .set(leads::first_action_at.eq(at))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

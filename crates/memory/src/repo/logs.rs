@@ -1,0 +1,41 @@
+use crate::schema::{action_logs, agent_logs};
+use crate::{AgentLog, MemoryError, NewActionLog};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+pub async fn insert_agent_log(conn: &mut AsyncPgConnection, log: &AgentLog) -> Result<(), MemoryError> {
+    diesel::insert_into(agent_logs::table)
+        .values(log)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_action_logs(
+    conn: &mut AsyncPgConnection,
+    logs: &[NewActionLog],
+) -> Result<(), MemoryError> {
+    if logs.is_empty() {
+        return Ok(());
+    }
+    diesel::insert_into(action_logs::table)
+        .values(logs)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn agent_logs_for(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    workflow_ids: &[Uuid],
+) -> Result<Vec<AgentLog>, MemoryError> {
+    Ok(agent_logs::table
+        .filter(agent_logs::tenant_id.eq(tenant_id))
+        .filter(agent_logs::workflow_id.eq_any(workflow_ids))
+        .order(agent_logs::created_at.asc())
+        .select(AgentLog::as_select())
+        .load(conn)
+        .await?)
+}

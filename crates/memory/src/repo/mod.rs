@@ -1,0 +1,10 @@
+//! Repositories: plain async functions over a connection, so callers choose
+//! the transaction boundary.
+
+pub mod leads;
+pub mod logs;
+pub mod meetings;
+pub mod messages;
+pub mod outbox;
+pub mod tenants;
+pub mod workflows;

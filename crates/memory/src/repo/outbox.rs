@@ -1,0 +1,72 @@
+//! The transactional outbox: events are written in the same transaction as
+//! the state change that caused them, and relayed to Redis afterwards.
+
+use crate::schema::outbox;
+use crate::{MemoryError, OutboxRow};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use shared_types::DomainEvent;
+use uuid::Uuid;
+
+pub async fn enqueue(conn: &mut AsyncPgConnection, event: &DomainEvent) -> Result<(), MemoryError> {
+    let envelope = serde_json::to_value(event).expect("events serialize");
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::id.eq(event.id),
+            outbox::tenant_id.eq(event.tenant_id),
+            outbox::event_type.eq(event.event_type.as_str()),
+            outbox::envelope.eq(envelope),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Oldest unpublished rows, locked so concurrent relays take disjoint sets.
+/// Call inside a transaction.
+pub async fn claim_unpublished(
+    conn: &mut AsyncPgConnection,
+    limit: i64,
+) -> Result<Vec<OutboxRow>, MemoryError> {
+    Ok(outbox::table
+        .filter(outbox::published_at.is_null())
+        .order(outbox::created_at.asc())
+        .limit(limit)
+        .select(OutboxRow::as_select())
+        .for_update()
+        .skip_locked()
+        .load(conn)
+        .await?)
+}
+
+/// Claims specific rows (the fast path right after a commit); rows another
+/// relay already holds or published are skipped.
+pub async fn claim_ids(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<OutboxRow>, MemoryError> {
+    Ok(outbox::table
+        .filter(outbox::id.eq_any(ids))
+        .filter(outbox::published_at.is_null())
+        .select(OutboxRow::as_select())
+        .for_update()
+        .skip_locked()
+        .load(conn)
+        .await?)
+}
+
+pub async fn mark_published(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Result<(), MemoryError> {
+    diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
+        .set(outbox::published_at.eq(diesel::dsl::now))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn unpublished_count(conn: &mut AsyncPgConnection) -> Result<i64, MemoryError> {
+    Ok(outbox::table
+        .filter(outbox::published_at.is_null())
+        .count()
+        .get_result(conn)
+        .await?)
+}

@@ -1,0 +1,32 @@
+use crate::schema::{tenants, users};
+use crate::{MemoryError, NewTenant, Tenant, User};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+/// Inserts a tenant and its first user.
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    tenant: &NewTenant,
+    user: &User,
+) -> Result<(Tenant, User), MemoryError> {
+    let t = diesel::insert_into(tenants::table)
+        .values(tenant)
+        .returning(Tenant::as_returning())
+        .get_result(conn)
+        .await?;
+    let u = diesel::insert_into(users::table)
+        .values(user)
+        .returning(User::as_returning())
+        .get_result(conn)
+        .await?;
+    Ok((t, u))
+}
+
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Tenant, MemoryError> {
+    Ok(tenants::table
+        .find(id)
+        .select(Tenant::as_select())
+        .first(conn)
+        .await?)
+}

@@ -1,0 +1,103 @@
+use crate::schema::{workflow_transitions, workflows};
+use crate::{MemoryError, NewWorkflow, Transition, Workflow};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    wf: &NewWorkflow,
+) -> Result<Workflow, MemoryError> {
+    Ok(diesel::insert_into(workflows::table)
+        .values(wf)
+        .returning(Workflow::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+/// Locks the workflow row until the surrounding transaction ends, so two
+/// workers delivered the same event run one after the other, not together.
+pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Workflow, MemoryError> {
+    Ok(workflows::table
+        .find(id)
+        .select(Workflow::as_select())
+        .for_update()
+        .first(conn)
+        .await?)
+}
+
+pub async fn for_lead(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    lead_id: Uuid,
+) -> Result<Vec<Workflow>, MemoryError> {
+    Ok(workflows::table
+        .filter(workflows::tenant_id.eq(tenant_id))
+        .filter(workflows::lead_id.eq(lead_id))
+        .order(workflows::created_at.asc())
+        .select(Workflow::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// The state a step leaves the workflow in.
+#[derive(Debug, Clone)]
+pub struct StepResult {
+    pub to_state: String,
+    pub event: Option<String>,
+    pub followup_attempts: i32,
+    pub next_followup_at: Option<DateTime<Utc>>,
+    pub last_output: Option<serde_json::Value>,
+    pub replied_at: Option<DateTime<Utc>>,
+}
+
+/// Advances the workflow by one step and records the transition. Returns
+/// the new step number.
+pub async fn advance(
+    conn: &mut AsyncPgConnection,
+    wf: &Workflow,
+    r: &StepResult,
+) -> Result<i32, MemoryError> {
+    let step = wf.step + 1;
+    diesel::update(workflows::table.find(wf.id))
+        .set((
+            workflows::current_state.eq(&r.to_state),
+            workflows::step.eq(step),
+            workflows::followup_attempts.eq(r.followup_attempts),
+            workflows::next_followup_at.eq(r.next_followup_at),
+            workflows::last_output.eq(&r.last_output),
+            workflows::replied_at.eq(r.replied_at),
+            workflows::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    diesel::insert_into(workflow_transitions::table)
+        .values(&Transition {
+            id: Uuid::new_v4(),
+            tenant_id: wf.tenant_id,
+            workflow_id: wf.id,
+            from_state: wf.current_state.clone(),
+            to_state: r.to_state.clone(),
+            event: r.event.clone(),
+            step,
+            created_at: Utc::now(),
+        })
+        .execute(conn)
+        .await?;
+    Ok(step)
+}
+
+pub async fn transitions_for(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    workflow_ids: &[Uuid],
+) -> Result<Vec<Transition>, MemoryError> {
+    Ok(workflow_transitions::table
+        .filter(workflow_transitions::tenant_id.eq(tenant_id))
+        .filter(workflow_transitions::workflow_id.eq_any(workflow_ids))
+        .order(workflow_transitions::step.asc())
+        .select(Transition::as_select())
+        .load(conn)
+        .await?)
+}
