@@ -95,7 +95,9 @@ impl EventBus {
     /// Creates the consumer group (and the stream) when missing.
     pub async fn ensure_group(&self) -> Result<(), BusError> {
         let mut c = self.pool.get().await?;
-        let r: Result<(), _> = c.xgroup_create_mkstream(&self.keys.stream, &self.cfg.group, "0").await;
+        let r: Result<(), _> = c
+            .xgroup_create_mkstream(&self.keys.stream, &self.cfg.group, "0")
+            .await;
         match r {
             Err(e) if e.code() == Some("BUSYGROUP") => Ok(()),
             other => Ok(other?),
@@ -193,7 +195,9 @@ impl EventBus {
 
     pub async fn ack(&self, d: &Delivery) -> Result<(), BusError> {
         let mut c = self.pool.get().await?;
-        let _: i64 = c.xack(&self.keys.stream, &self.cfg.group, &[&d.entry_id]).await?;
+        let _: i64 = c
+            .xack(&self.keys.stream, &self.cfg.group, &[&d.entry_id])
+            .await?;
         Ok(())
     }
 
@@ -207,7 +211,8 @@ impl EventBus {
         }
         let mut next = d.event.clone();
         next.attempt += 1;
-        let due = chrono::Utc::now().timestamp_millis() + self.backoff(d.event.attempt).as_millis() as i64;
+        let due = chrono::Utc::now().timestamp_millis()
+            + self.backoff(d.event.attempt).as_millis() as i64;
         let member = serde_json::to_string(&next).expect("events serialize");
         let mut c = self.pool.get().await?;
         let _: () = redis::pipe()
@@ -222,7 +227,10 @@ impl EventBus {
     }
 
     fn backoff(&self, attempt: u32) -> std::time::Duration {
-        let exp = self.cfg.backoff_base.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let exp = self
+            .cfg
+            .backoff_base
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
         let capped = exp.min(self.cfg.max_backoff);
         // Jitter spreads retries of a burst so they do not return together.
         let jitter = rand::random_range(0.8..1.2);
@@ -281,14 +289,23 @@ impl EventBus {
                 let env: String = e.get("envelope")?;
                 let error: String = e.get("error").unwrap_or_default();
                 let event = serde_json::from_str(&env).ok()?;
-                Some(DeadLetter { id: e.id, event, error })
+                Some(DeadLetter {
+                    id: e.id,
+                    event,
+                    error,
+                })
             })
             .collect())
     }
 
     /// Puts a dead letter back on the main stream with a fresh retry budget.
     pub async fn replay_dead_letter(&self, id: &str) -> Result<bool, BusError> {
-        let Some(dl) = self.dead_letters(10_000).await?.into_iter().find(|d| d.id == id) else {
+        let Some(dl) = self
+            .dead_letters(10_000)
+            .await?
+            .into_iter()
+            .find(|d| d.id == id)
+        else {
             return Ok(false);
         };
         let mut event = dl.event;

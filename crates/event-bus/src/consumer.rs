@@ -31,7 +31,8 @@ pub struct Heartbeat(Arc<AtomicI64>);
 
 impl Heartbeat {
     pub fn beat(&self) {
-        self.0.store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
+        self.0
+            .store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
     }
 
     /// Time since the last beat; `None` before the first.
@@ -101,7 +102,11 @@ pub async fn run_consumer<H: Handler>(
         match read {
             Ok(batch) => {
                 for d in batch {
-                    let permit = permits.clone().acquire_owned().await.expect("semaphore open");
+                    let permit = permits
+                        .clone()
+                        .acquire_owned()
+                        .await
+                        .expect("semaphore open");
                     let (bus, handler) = (bus.clone(), handler.clone());
                     tokio::spawn(async move {
                         handle_one(&bus, handler.as_ref(), d).await;
@@ -117,7 +122,10 @@ pub async fn run_consumer<H: Handler>(
     }
     tracing::info!("consumer draining in-flight events");
     let all = opts.concurrency as u32;
-    if tokio::time::timeout(opts.drain_timeout, permits.acquire_many(all)).await.is_err() {
+    if tokio::time::timeout(opts.drain_timeout, permits.acquire_many(all))
+        .await
+        .is_err()
+    {
         tracing::warn!("drain timed out; unfinished events will be redelivered");
     }
 }

@@ -1,6 +1,8 @@
 //! The bus against a real Redis, each test under its own key prefix.
 
-use event_bus::{BusConfig, ConsumerOptions, Delivery, EventBus, Handler, HandlerError, Heartbeat, run_consumer};
+use event_bus::{
+    BusConfig, ConsumerOptions, Delivery, EventBus, Handler, HandlerError, Heartbeat, run_consumer,
+};
 use shared_types::{DomainEvent, EventType};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -17,11 +19,17 @@ fn bus(redis: &TestRedis) -> EventBus {
 }
 
 fn event() -> DomainEvent {
-    DomainEvent::new(EventType::LeadCreated, Uuid::new_v4(), serde_json::json!({"n": 1}))
+    DomainEvent::new(
+        EventType::LeadCreated,
+        Uuid::new_v4(),
+        serde_json::json!({"n": 1}),
+    )
 }
 
 async fn read_all(bus: &EventBus, consumer: &str) -> Vec<Delivery> {
-    bus.read(consumer, 10, Duration::from_millis(50)).await.unwrap()
+    bus.read(consumer, 10, Duration::from_millis(50))
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -80,7 +88,10 @@ async fn work_left_by_a_dead_consumer_is_reclaimed() {
     bus.publish(&event()).await.unwrap();
     // c1 reads and "dies" without acking.
     assert_eq!(read_all(&bus, "c1").await.len(), 1);
-    assert!(bus.reclaim("c2", 10).await.unwrap().is_empty(), "not idle long enough yet");
+    assert!(
+        bus.reclaim("c2", 10).await.unwrap().is_empty(),
+        "not idle long enough yet"
+    );
     tokio::time::sleep(Duration::from_millis(250)).await;
     let orphans = bus.reclaim("c2", 10).await.unwrap();
     assert_eq!(orphans.len(), 1);
@@ -106,13 +117,21 @@ async fn the_consumer_loop_retries_and_then_acks() {
     let bus = bus(&redis);
     bus.ensure_group().await.unwrap();
     bus.publish(&event()).await.unwrap();
-    let handler = Arc::new(FlakyHandler { calls: AtomicU32::new(0) });
+    let handler = Arc::new(FlakyHandler {
+        calls: AtomicU32::new(0),
+    });
     let (tx, rx) = tokio::sync::watch::channel(false);
     let heartbeat = Heartbeat::default();
     let mut opts = ConsumerOptions::new("c1");
     opts.block = Duration::from_millis(20);
     opts.maintenance_every = Duration::from_millis(10);
-    let task = tokio::spawn(run_consumer(bus.clone(), handler.clone(), opts, heartbeat.clone(), rx));
+    let task = tokio::spawn(run_consumer(
+        bus.clone(),
+        handler.clone(),
+        opts,
+        heartbeat.clone(),
+        rx,
+    ));
     for _ in 0..200 {
         if handler.calls.load(Ordering::SeqCst) >= 2 && bus.in_flight().await.unwrap() == 0 {
             break;

@@ -1,8 +1,8 @@
 use crate::MemoryError;
+use diesel::migration::MigrationSource;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl};
-use diesel::migration::MigrationSource;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
@@ -30,20 +30,19 @@ struct AppliedVersion {
 /// Reads the bookkeeping table directly (no blocking harness), so it is
 /// safe inside request handlers on any runtime.
 pub async fn pending_migrations(conn: &mut AsyncPgConnection) -> Result<Vec<String>, MemoryError> {
-    let applied: Vec<AppliedVersion> = diesel::sql_query(
-        "SELECT version FROM __diesel_schema_migrations",
-    )
-    .load(conn)
-    .await
-    .or_else(|e| match e {
-        // A database that never ran migrations has no bookkeeping table.
-        diesel::result::Error::DatabaseError(_, ref info)
-            if info.message().contains("does not exist") =>
-        {
-            Ok(Vec::new())
-        }
-        e => Err(e),
-    })?;
+    let applied: Vec<AppliedVersion> =
+        diesel::sql_query("SELECT version FROM __diesel_schema_migrations")
+            .load(conn)
+            .await
+            .or_else(|e| match e {
+                // A database that never ran migrations has no bookkeeping table.
+                diesel::result::Error::DatabaseError(_, ref info)
+                    if info.message().contains("does not exist") =>
+                {
+                    Ok(Vec::new())
+                }
+                e => Err(e),
+            })?;
     let embedded = MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS)
         .map_err(|e| MemoryError::Unavailable(e.to_string()))?;
     Ok(embedded

@@ -1,1 +1,18 @@
-//! placeholder
+//! The workflow engine: the FSM table, lead intake (`accept_lead`), and
+//! `Orchestrator::process`, which advances a workflow by one step for one
+//! event — row-locked and idempotent under duplicate delivery — running the
+//! agent and its action and writing the outcome and the next event in one
+//! transaction.
+
+mod context;
+pub mod emails;
+pub mod fsm;
+mod intake;
+mod process;
+mod relay;
+mod steps;
+
+pub use context::{Providers, Settings};
+pub use intake::{AcceptedLead, accept_lead};
+pub use process::{Orchestrator, Outcome, ProcessError};
+pub use relay::OutboxRelay;

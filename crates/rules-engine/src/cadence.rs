@@ -59,7 +59,10 @@ mod tests {
     fn weekends_are_skipped_on_business_day_cadences() {
         // Friday 2026-11-27 10:00 in Berlin; one business day later is Monday.
         let tz: Tz = "Europe/Berlin".parse().unwrap();
-        let fri = tz.with_ymd_and_hms(2026, 11, 27, 10, 0, 0).unwrap().with_timezone(&Utc);
+        let fri = tz
+            .with_ymd_and_hms(2026, 11, 27, 10, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc);
         let due = next_followup_at(fri, 1, &cadence(&[1], true), tz).unwrap();
         let local = due.with_timezone(&tz);
         assert_eq!(local.weekday(), Weekday::Mon);
@@ -70,9 +73,15 @@ mod tests {
     fn the_local_hour_survives_a_daylight_saving_change() {
         // 2026-10-23 (Fri) 09:00 New York, EDT; DST ends 2026-11-01.
         let tz: Tz = "America/New_York".parse().unwrap();
-        let start = tz.with_ymd_and_hms(2026, 10, 30, 9, 0, 0).unwrap().with_timezone(&Utc);
+        let start = tz
+            .with_ymd_and_hms(2026, 10, 30, 9, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc);
         let due = next_followup_at(start, 1, &cadence(&[3], false), tz).unwrap();
-        assert_eq!(due.with_timezone(&tz).format("%F %H:%M").to_string(), "2026-11-02 09:00");
+        assert_eq!(
+            due.with_timezone(&tz).format("%F %H:%M").to_string(),
+            "2026-11-02 09:00"
+        );
         assert_eq!(due.format("%H:%M").to_string(), "14:00"); // EST is UTC-5
     }
 

@@ -10,12 +10,18 @@ pub enum RulesError {
 }
 
 const EMBEDDED: [(ProductSlug, &str); 3] = [
-    (ProductSlug::Booker, include_str!("../../../apps/saas-booker/product.toml")),
+    (
+        ProductSlug::Booker,
+        include_str!("../../../apps/saas-booker/product.toml"),
+    ),
     (
         ProductSlug::LeadQualifier,
         include_str!("../../../apps/saas-leadqualifier/product.toml"),
     ),
-    (ProductSlug::FollowUp, include_str!("../../../apps/saas-followup/product.toml")),
+    (
+        ProductSlug::FollowUp,
+        include_str!("../../../apps/saas-followup/product.toml"),
+    ),
 ];
 
 /// The three product configurations, validated.
@@ -118,7 +124,10 @@ pub fn parse_product(src: &str) -> Result<ProductConfig, RulesError> {
     if problems.is_empty() {
         Ok(p)
     } else {
-        Err(RulesError::Invalid { slug: p.slug.to_string(), problems })
+        Err(RulesError::Invalid {
+            slug: p.slug.to_string(),
+            problems,
+        })
     }
 }
 
@@ -148,8 +157,14 @@ mod tests {
         let c = Catalog::load_embedded().unwrap();
         assert_eq!(c.all().len(), 3);
         assert!(c.get(ProductSlug::Booker).allows(AgentType::Scheduler));
-        assert!(!c.get(ProductSlug::LeadQualifier).allows(AgentType::Scheduler));
-        assert_eq!(c.get(ProductSlug::FollowUp).agents, vec![AgentType::Followup]);
+        assert!(
+            !c.get(ProductSlug::LeadQualifier)
+                .allows(AgentType::Scheduler)
+        );
+        assert_eq!(
+            c.get(ProductSlug::FollowUp).agents,
+            vec![AgentType::Followup]
+        );
     }
 
     #[test]

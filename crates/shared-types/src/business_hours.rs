@@ -124,7 +124,10 @@ mod tests {
             json!({"mon":[["09:00","12:00"],["11:00","13:00"]]}),
             json!({}),
         ] {
-            assert!(serde_json::from_value::<BusinessHours>(bad.clone()).is_err(), "{bad}");
+            assert!(
+                serde_json::from_value::<BusinessHours>(bad.clone()).is_err(),
+                "{bad}"
+            );
         }
     }
 }

@@ -69,7 +69,11 @@ mod tests {
         let e = DomainEvent::for_workflow(
             EventType::LeadCreated,
             Uuid::nil(),
-            WorkflowEventPayload { workflow_id: Uuid::nil(), lead_id: Uuid::nil(), step: 0 },
+            WorkflowEventPayload {
+                workflow_id: Uuid::nil(),
+                lead_id: Uuid::nil(),
+                step: 0,
+            },
         );
         let v = serde_json::to_value(&e).unwrap();
         for key in ["id", "type", "tenantId", "payload", "occurredAt", "attempt"] {

@@ -105,7 +105,10 @@ impl LeadInput {
                     None
                 }
                 Some(s) if s.chars().count() > MAX_TEXT => {
-                    errors.insert(field.into(), format!("must be at most {MAX_TEXT} characters"));
+                    errors.insert(
+                        field.into(),
+                        format!("must be at most {MAX_TEXT} characters"),
+                    );
                     None
                 }
                 v => v,
@@ -116,7 +119,9 @@ impl LeadInput {
         let phone = text("phone", self.phone, false);
         if let Some(p) = &phone {
             let digits = p.chars().filter(char::is_ascii_digit).count();
-            let allowed = p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+            let allowed = p
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-().".contains(c));
             if !allowed || !(6..=20).contains(&digits) {
                 errors.insert("phone".into(), "is not a valid phone number".into());
             }
@@ -176,10 +181,13 @@ fn parse_metadata(
             );
         }
     }
-    if let Some(Value::String(url)) = map.get("linkedinUrl") {
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            errors.insert("metadata.linkedinUrl".into(), "must be an http(s) URL".into());
-        }
+    if let Some(Value::String(url)) = map.get("linkedinUrl")
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        errors.insert(
+            "metadata.linkedinUrl".into(),
+            "must be an http(s) URL".into(),
+        );
     }
     map
 }
@@ -195,8 +203,10 @@ mod tests {
 
     #[test]
     fn a_complete_lead_parses_and_lowercases_the_domain() {
-        let p = input(json!({"name":" Sam ","email":"Sam@Example.COM","source":"website",
-            "metadata":{"company":"Acme","companySize":25}}))
+        let p = input(
+            json!({"name":" Sam ","email":"Sam@Example.COM","source":"website",
+            "metadata":{"company":"Acme","companySize":25}}),
+        )
         .parse()
         .unwrap();
         assert_eq!(p.name, "Sam");
@@ -211,12 +221,22 @@ mod tests {
         .parse()
         .unwrap_err();
         let keys: Vec<_> = errs.keys().map(String::as_str).collect();
-        assert_eq!(keys, ["email", "metadata.jobTitle", "name", "phone", "source"]);
+        assert_eq!(
+            keys,
+            ["email", "metadata.jobTitle", "name", "phone", "source"]
+        );
     }
 
     #[test]
     fn emails_without_a_real_domain_are_refused() {
-        for bad in ["a@b", "@example.com", "a b@example.com", "a@-x.com", "a@x..com", ""] {
+        for bad in [
+            "a@b",
+            "@example.com",
+            "a b@example.com",
+            "a@-x.com",
+            "a@x..com",
+            "",
+        ] {
             assert!(LeadEmail::parse(bad).is_err(), "{bad} accepted");
         }
     }

@@ -2,18 +2,18 @@
 //! workflow state machine, the event envelope, agent outputs and the product
 //! configuration. No I/O lives here, so every other crate can depend on it.
 
+mod agent_output;
+mod business_hours;
 mod enums;
 mod event;
 mod lead;
-mod agent_output;
-mod business_hours;
 mod product;
 
-pub use business_hours::BusinessHours;
 pub use agent_output::{AgentDecision, FollowupMessage, MeetingSlot, Qualification, SlotChoice};
+pub use business_hours::BusinessHours;
 pub use enums::{
-    AgentImplementation, AgentType, EventType, LeadStatus, NextAction, ParseEnumError,
-    ProductSlug, WorkflowState,
+    AgentImplementation, AgentType, EventType, LeadStatus, NextAction, ParseEnumError, ProductSlug,
+    WorkflowState,
 };
 pub use event::{DomainEvent, WorkflowEventPayload};
 pub use lead::{LeadEmail, LeadInput, LeadProfile, Score, ValidationErrors};

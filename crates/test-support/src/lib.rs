@@ -12,7 +12,8 @@ use std::path::Path;
 /// Server to create test databases on; override with TEST_DATABASE_URL
 /// (a URL without the database name's path, e.g. postgres://u@h:5432).
 pub fn server_url() -> String {
-    std::env::var("TEST_DATABASE_SERVER").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("TEST_DATABASE_SERVER")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 pub fn redis_url() -> String {
@@ -45,7 +46,10 @@ impl TestDatabase {
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(Self { url: format!("{}/{name}", server_url()), name })
+        Ok(Self {
+            url: format!("{}/{name}", server_url()),
+            name,
+        })
     }
 }
 
@@ -54,7 +58,10 @@ impl Drop for TestDatabase {
         let name = self.name.clone();
         // Drop runs outside async context: use a private runtime on a thread.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             rt.block_on(async {
                 let mut admin = admin_conn().await.ok()?;
                 diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
@@ -83,27 +90,38 @@ struct Count {
 async fn ensure_template() -> anyhow::Result<String> {
     let name = format!("gos_template_{}", migrations_hash());
     let mut admin = admin_conn().await?;
-    diesel::sql_query("SELECT pg_advisory_lock(724301)").execute(&mut admin).await?;
+    diesel::sql_query("SELECT pg_advisory_lock(724301)")
+        .execute(&mut admin)
+        .await?;
     let result = async {
-        let exists: Count = diesel::sql_query("SELECT count(*) AS n FROM pg_database WHERE datname = $1")
-            .bind::<Text, _>(&name)
-            .get_result(&mut admin)
-            .await?;
+        let exists: Count =
+            diesel::sql_query("SELECT count(*) AS n FROM pg_database WHERE datname = $1")
+                .bind::<Text, _>(&name)
+                .get_result(&mut admin)
+                .await?;
         if exists.n == 0 {
             let building = format!("{name}_building");
-            diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"))
+            diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"
+            ))
+            .execute(&mut admin)
+            .await?;
+            diesel::sql_query(format!("CREATE DATABASE \"{building}\""))
                 .execute(&mut admin)
                 .await?;
-            diesel::sql_query(format!("CREATE DATABASE \"{building}\"")).execute(&mut admin).await?;
             memory::run_migrations(&format!("{}/{building}", server_url())).await?;
-            diesel::sql_query(format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\""))
-                .execute(&mut admin)
-                .await?;
+            diesel::sql_query(format!(
+                "ALTER DATABASE \"{building}\" RENAME TO \"{name}\""
+            ))
+            .execute(&mut admin)
+            .await?;
         }
         anyhow::Ok(())
     }
     .await;
-    diesel::sql_query("SELECT pg_advisory_unlock(724301)").execute(&mut admin).await?;
+    diesel::sql_query("SELECT pg_advisory_unlock(724301)")
+        .execute(&mut admin)
+        .await?;
     result.map(|_| name)
 }
 
@@ -116,11 +134,17 @@ fn migrations_hash() -> String {
         h.update(f.to_string_lossy().as_bytes());
         h.update(std::fs::read(&f).unwrap_or_default());
     }
-    h.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
+    h.finalize()
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let Ok(rd) = std::fs::read_dir(dir) else { return vec![] };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return vec![];
+    };
     rd.flatten()
         .flat_map(|e| {
             let p = e.path();
@@ -140,7 +164,10 @@ impl TestRedis {
         let pool = deadpool_redis::Config::from_url(redis_url())
             .create_pool(Some(deadpool_redis::Runtime::Tokio1))
             .expect("redis pool config");
-        Self { prefix: format!("gos-test-{}", uuid::Uuid::new_v4().simple()), pool }
+        Self {
+            prefix: format!("gos-test-{}", uuid::Uuid::new_v4().simple()),
+            pool,
+        }
     }
 }
 
@@ -157,10 +184,17 @@ impl Drop for TestRedis {
         let _ = std::thread::spawn(move || {
             use deadpool_redis::redis;
             let client = redis::Client::open(url).ok()?;
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             rt.block_on(async {
                 let mut c = client.get_multiplexed_async_connection().await.ok()?;
-                let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query_async(&mut c).await.ok()?;
+                let keys: Vec<String> = redis::cmd("KEYS")
+                    .arg(&pattern)
+                    .query_async(&mut c)
+                    .await
+                    .ok()?;
                 if !keys.is_empty() {
                     let _: () = redis::cmd("DEL").arg(keys).query_async(&mut c).await.ok()?;
                 }

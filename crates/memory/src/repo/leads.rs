@@ -85,7 +85,10 @@ pub async fn set_status(
     diesel::update(leads::table)
         .filter(leads::tenant_id.eq(tenant_id))
         .filter(leads::id.eq(id))
-        .set((leads::status.eq(status), leads::updated_at.eq(diesel::dsl::now)))
+        .set((
+            leads::status.eq(status),
+            leads::updated_at.eq(diesel::dsl::now),
+        ))
         .execute(conn)
         .await?;
     Ok(())

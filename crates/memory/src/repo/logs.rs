@@ -4,7 +4,10 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-pub async fn insert_agent_log(conn: &mut AsyncPgConnection, log: &AgentLog) -> Result<(), MemoryError> {
+pub async fn insert_agent_log(
+    conn: &mut AsyncPgConnection,
+    log: &AgentLog,
+) -> Result<(), MemoryError> {
     diesel::insert_into(agent_logs::table)
         .values(log)
         .execute(conn)

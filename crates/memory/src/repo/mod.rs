@@ -6,5 +6,6 @@ pub mod logs;
 pub mod meetings;
 pub mod messages;
 pub mod outbox;
+pub mod suppressions;
 pub mod tenants;
 pub mod workflows;

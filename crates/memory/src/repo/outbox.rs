@@ -3,6 +3,7 @@
 
 use crate::schema::outbox;
 use crate::{MemoryError, OutboxRow};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use shared_types::DomainEvent;
@@ -22,32 +23,18 @@ pub async fn enqueue(conn: &mut AsyncPgConnection, event: &DomainEvent) -> Resul
     Ok(())
 }
 
-/// Oldest unpublished rows, locked so concurrent relays take disjoint sets.
-/// Call inside a transaction.
+/// Oldest unpublished rows created before `created_before`, locked so
+/// concurrent relays take disjoint sets. Call inside a transaction.
 pub async fn claim_unpublished(
     conn: &mut AsyncPgConnection,
+    created_before: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<OutboxRow>, MemoryError> {
     Ok(outbox::table
         .filter(outbox::published_at.is_null())
+        .filter(outbox::created_at.lt(created_before))
         .order(outbox::created_at.asc())
         .limit(limit)
-        .select(OutboxRow::as_select())
-        .for_update()
-        .skip_locked()
-        .load(conn)
-        .await?)
-}
-
-/// Claims specific rows (the fast path right after a commit); rows another
-/// relay already holds or published are skipped.
-pub async fn claim_ids(
-    conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-) -> Result<Vec<OutboxRow>, MemoryError> {
-    Ok(outbox::table
-        .filter(outbox::id.eq_any(ids))
-        .filter(outbox::published_at.is_null())
         .select(OutboxRow::as_select())
         .for_update()
         .skip_locked()

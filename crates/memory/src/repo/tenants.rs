@@ -30,3 +30,22 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Tenant, Memo
         .first(conn)
         .await?)
 }
+
+/// Where tenant notifications go: the configured notification address,
+/// else the owner's login email.
+pub async fn notification_address(
+    conn: &mut AsyncPgConnection,
+    tenant: &Tenant,
+) -> Result<Option<String>, MemoryError> {
+    if let Some(e) = &tenant.notification_email {
+        return Ok(Some(e.clone()));
+    }
+    Ok(users::table
+        .filter(users::tenant_id.eq(tenant.id))
+        .filter(users::role.eq("owner"))
+        .order(users::created_at.asc())
+        .select(users::email)
+        .first(conn)
+        .await
+        .optional()?)
+}

@@ -1,0 +1,40 @@
+use crate::MemoryError;
+use crate::schema::suppressions;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+/// Whether mail of this kind may not go to `email` for `tenant_id`.
+/// Marketing stops on the tenant's own unsubscribes and on any bounce or
+/// complaint; transactional mail stops only on bounces and complaints.
+pub async fn blocks(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    email: &str,
+    marketing: bool,
+) -> Result<bool, MemoryError> {
+    let email = email.to_lowercase();
+    let global = suppressions::tenant_id
+        .is_null()
+        .and(suppressions::reason.eq_any(["bounced", "complained"]));
+    let mut q = suppressions::table
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = ")
+                .bind::<diesel::sql_types::Text, _>(email),
+        )
+        .into_boxed();
+    q = if marketing {
+        q.filter(global.or(suppressions::tenant_id.eq(tenant_id)))
+    } else {
+        q.filter(
+            global.or(suppressions::tenant_id
+                .eq(tenant_id)
+                .and(suppressions::reason.ne("unsubscribed"))),
+        )
+    };
+    Ok(
+        diesel::select(diesel::dsl::exists(q.select(suppressions::id)))
+            .get_result(conn)
+            .await?,
+    )
+}

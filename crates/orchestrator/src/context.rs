@@ -1,0 +1,97 @@
+//! What a step needs to know, loaded once per step inside its transaction.
+
+use crate::process::ProcessError;
+use action_layer::{Calendar, Mailer};
+use agents::{Agents, LeadContext};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use memory::{AsyncPgConnection, Lead, Tenant, Workflow};
+use shared_types::{BusinessHours, LeadEmail, LeadProfile, ProductConfig};
+
+/// The provider-facing parts, each with its embedded default.
+#[derive(Clone)]
+pub struct Providers {
+    pub agents: Agents,
+    pub mailer: Mailer,
+    pub calendar: Calendar,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// EMAIL_FROM: the verified sender address mail goes out from.
+    pub email_from: String,
+    /// PUBLIC_URL of the gateway (links in emails).
+    pub public_url: String,
+    /// How far ahead the scheduler looks for a free slot.
+    pub booking_horizon_days: u32,
+}
+
+pub(crate) struct StepContext {
+    pub wf: Workflow,
+    pub lead: Lead,
+    pub tenant: Tenant,
+    pub product: ProductConfig,
+    pub tz: Tz,
+    pub now: DateTime<Utc>,
+}
+
+impl StepContext {
+    pub async fn load(conn: &mut AsyncPgConnection, wf: Workflow) -> Result<Self, ProcessError> {
+        let lead = memory::repo::leads::find(conn, wf.tenant_id, wf.lead_id).await?;
+        let tenant = memory::repo::tenants::find(conn, wf.tenant_id).await?;
+        let product: ProductConfig = serde_json::from_value(wf.product_config.clone())
+            .map_err(|e| ProcessError::Permanent(format!("workflow product config: {e}")))?;
+        let tz = tenant.timezone.parse().unwrap_or(Tz::UTC);
+        Ok(Self {
+            wf,
+            lead,
+            tenant,
+            product,
+            tz,
+            now: Utc::now(),
+        })
+    }
+
+    pub fn business_hours(&self) -> BusinessHours {
+        serde_json::from_value(self.tenant.business_hours.clone()).unwrap_or_default()
+    }
+
+    pub fn lead_context(&self) -> Result<LeadContext, ProcessError> {
+        let email = LeadEmail::parse(&self.lead.email)
+            .map_err(|e| ProcessError::Permanent(format!("stored lead email {e}")))?;
+        Ok(LeadContext {
+            lead_id: self.lead.id,
+            tenant_id: self.tenant.id,
+            profile: LeadProfile {
+                name: self.lead.name.clone(),
+                email,
+                source: self.lead.source.clone(),
+                phone: self.lead.phone.clone(),
+                metadata: self.lead.metadata.as_object().cloned().unwrap_or_default(),
+            },
+            received_at: self.lead.created_at,
+            business_name: self.tenant.name.clone(),
+        })
+    }
+
+    /// Reply-To for mail to the lead: the tenant's reply address, else its
+    /// notification address, so answers reach the business owner.
+    pub fn reply_to(&self) -> Option<String> {
+        self.tenant
+            .reply_to
+            .clone()
+            .or_else(|| self.tenant.notification_email.clone())
+    }
+
+    pub fn sender_name(&self) -> String {
+        self.tenant
+            .from_name
+            .clone()
+            .unwrap_or_else(|| self.tenant.name.clone())
+    }
+
+    /// Idempotency key of the action taken at this step.
+    pub fn action_key(&self, action: &str) -> String {
+        format!("wf-{}-step-{}-{action}", self.wf.id, self.wf.step)
+    }
+}

@@ -1,0 +1,259 @@
+//! `Orchestrator::process`: one event, one workflow step, one transaction.
+
+use crate::context::{Providers, Settings, StepContext};
+use crate::fsm::{self, Facts, Trigger};
+use crate::relay::OutboxRelay;
+use crate::steps::{self, StepOutput};
+use action_layer::ProviderCall;
+use diesel_async::AsyncConnection;
+use memory::{AsyncPgConnection, DbPool, MemoryError, NewActionLog};
+use shared_types::{AgentDecision, DomainEvent, EventType, WorkflowEventPayload, WorkflowState};
+use std::sync::Arc;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Advanced {
+        to: WorkflowState,
+        step: i32,
+    },
+    /// Nothing to do: a duplicate or stale delivery, a finished workflow,
+    /// or a notification event.
+    Skipped(&'static str),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    /// Try again later (database or provider hiccup); nothing was committed.
+    #[error("transient: {0}")]
+    Transient(String),
+    /// Retrying cannot help.
+    #[error("permanent: {0}")]
+    Permanent(String),
+}
+
+impl From<MemoryError> for ProcessError {
+    fn from(e: MemoryError) -> Self {
+        match e {
+            MemoryError::NotFound => {
+                ProcessError::Permanent("workflow, lead or tenant not found".into())
+            }
+            other => ProcessError::Transient(other.to_string()),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for ProcessError {
+    fn from(e: diesel::result::Error) -> Self {
+        MemoryError::from(e).into()
+    }
+}
+
+#[derive(Clone)]
+pub struct Orchestrator {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub pool: DbPool,
+    pub relay: OutboxRelay,
+    pub providers: Providers,
+    pub settings: Settings,
+}
+
+impl Orchestrator {
+    pub fn new(pool: DbPool, relay: OutboxRelay, providers: Providers, settings: Settings) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                pool,
+                relay,
+                providers,
+                settings,
+            }),
+        }
+    }
+
+    pub fn pool(&self) -> &DbPool {
+        &self.inner.pool
+    }
+
+    pub fn relay(&self) -> &OutboxRelay {
+        &self.inner.relay
+    }
+
+    /// Advances the event's workflow by one step. Provider calls are logged
+    /// whatever happens; the next event is published right after commit.
+    #[tracing::instrument(skip_all, fields(event.id = %event.id, workflow.id, lead.id, step))]
+    pub async fn process(&self, event: &DomainEvent) -> Result<Outcome, ProcessError> {
+        let Some(trigger) = Trigger::from_event(event.event_type) else {
+            return Ok(Outcome::Skipped("notification event"));
+        };
+        let p = event
+            .workflow_payload()
+            .ok_or_else(|| ProcessError::Permanent("event carries no workflow".into()))?;
+        let span = tracing::Span::current();
+        span.record("workflow.id", tracing::field::display(p.workflow_id));
+        span.record("lead.id", tracing::field::display(p.lead_id));
+        span.record("step", p.step);
+
+        let mut conn = self.inner.pool.get().await.map_err(MemoryError::from)?;
+        let mut calls = Vec::new();
+        let inner = &self.inner;
+        let calls_ref = &mut calls;
+        let result = conn
+            .transaction(async move |conn| inner.step(conn, event, p, trigger, calls_ref).await)
+            .await;
+        if !calls.is_empty() {
+            let logs = action_logs(event.tenant_id, p, &calls);
+            if let Err(e) = memory::repo::logs::insert_action_logs(&mut conn, &logs).await {
+                tracing::error!(error = %e, "could not record provider calls");
+            }
+        }
+        drop(conn);
+        let (outcome, next) = result?;
+        if let Some(next) = next
+            && let Err(e) = self
+                .inner
+                .relay
+                .publish_now(std::slice::from_ref(&next))
+                .await
+        {
+            tracing::warn!(error = %e, "fast publish failed; the outbox sweep will relay it");
+        }
+        Ok(outcome)
+    }
+}
+
+impl Inner {
+    async fn step(
+        &self,
+        conn: &mut AsyncPgConnection,
+        event: &DomainEvent,
+        p: WorkflowEventPayload,
+        trigger: Trigger,
+        calls: &mut Vec<ProviderCall>,
+    ) -> Result<(Outcome, Option<DomainEvent>), ProcessError> {
+        let wf = memory::repo::workflows::lock(conn, p.workflow_id).await?;
+        if wf.tenant_id != event.tenant_id {
+            return Err(ProcessError::Permanent(
+                "event tenant does not own the workflow".into(),
+            ));
+        }
+        if wf.step != p.step {
+            return Ok((Outcome::Skipped("stale or duplicate delivery"), None));
+        }
+        let state: WorkflowState = wf
+            .current_state
+            .parse()
+            .map_err(|e: shared_types::ParseEnumError| ProcessError::Permanent(e.to_string()))?;
+        if state.is_terminal() {
+            return Ok((Outcome::Skipped("workflow finished"), None));
+        }
+        let ctx = StepContext::load(conn, wf).await?;
+        let last: Option<AgentDecision> = ctx
+            .wf
+            .last_output
+            .clone()
+            .and_then(|v| serde_json::from_value(v).ok());
+        let facts = Facts {
+            allowed: ctx.product.agents.clone(),
+            next_action: last.as_ref().and_then(AgentDecision::next_action),
+            attempts: ctx.wf.followup_attempts.max(0) as u32,
+            max_attempts: ctx.product.followup.max_attempts,
+        };
+        let Some(t) = fsm::select(state, trigger, &facts) else {
+            return Ok((Outcome::Skipped("no transition applies"), None));
+        };
+        let out: StepOutput = steps::run(self, conn, &ctx, t, calls).await?;
+
+        let (to, emits) = match &out.failure {
+            None => (t.to, t.emits),
+            Some(why) => {
+                tracing::warn!(reason = %why, "step failed");
+                let to = t.on_failure.unwrap_or(WorkflowState::Failed);
+                (to, failure_event(to))
+            }
+        };
+        let (to, emits) = out.redirect.unwrap_or((to, emits));
+        if let Some(status) = t.lead_status
+            && out.failure.is_none()
+            && out.redirect.is_none()
+        {
+            memory::repo::leads::set_status(conn, ctx.tenant.id, ctx.lead.id, status.as_str())
+                .await?;
+        }
+        if let Some(at) = out.acted_at {
+            memory::repo::leads::mark_first_action(conn, ctx.tenant.id, ctx.lead.id, at).await?;
+        }
+        if let Some(log) = &out.agent_log {
+            memory::repo::logs::insert_agent_log(conn, log).await?;
+        }
+        let step = memory::repo::workflows::advance(
+            conn,
+            &ctx.wf,
+            &memory::repo::workflows::StepResult {
+                to_state: to.to_string(),
+                event: Some(emits.to_string()),
+                followup_attempts: out.followup_attempts.unwrap_or(ctx.wf.followup_attempts),
+                next_followup_at: out.next_followup_at,
+                last_output: out
+                    .decision
+                    .map(|d| serde_json::to_value(d).expect("decisions serialize"))
+                    .or(ctx.wf.last_output.clone()),
+                replied_at: match trigger {
+                    Trigger::Closed => Some(ctx.now),
+                    _ => ctx.wf.replied_at,
+                },
+            },
+        )
+        .await?;
+        let mut next = DomainEvent::for_workflow(
+            emits,
+            ctx.tenant.id,
+            WorkflowEventPayload {
+                workflow_id: ctx.wf.id,
+                lead_id: ctx.lead.id,
+                step,
+            },
+        );
+        next.traceparent = event.traceparent.clone();
+        memory::repo::outbox::enqueue(conn, &next).await?;
+        tracing::info!(from = %state, to = %to, event = %emits, "workflow advanced");
+        Ok((Outcome::Advanced { to, step }, Some(next)))
+    }
+}
+
+/// The event a failure emits. A failed booking falls back to following up,
+/// so it asks for the first follow-up at once.
+fn failure_event(to: WorkflowState) -> EventType {
+    match to {
+        WorkflowState::FollowingUp => EventType::FollowupDue,
+        WorkflowState::Escalated => EventType::WorkflowEscalated,
+        _ => EventType::WorkflowFailed,
+    }
+}
+
+fn action_logs(
+    tenant_id: Uuid,
+    p: WorkflowEventPayload,
+    calls: &[ProviderCall],
+) -> Vec<NewActionLog> {
+    calls
+        .iter()
+        .map(|c| NewActionLog {
+            id: Uuid::new_v4(),
+            tenant_id,
+            workflow_id: Some(p.workflow_id),
+            lead_id: Some(p.lead_id),
+            action_type: c.action_type.to_owned(),
+            provider: c.provider.to_owned(),
+            idempotency_key: c.idempotency_key.clone(),
+            request: c.request.clone(),
+            response: c.response.clone(),
+            status_code: c.status_code.map(i32::from),
+            success: c.success,
+            error: c.error.clone(),
+            duration_ms: c.duration_ms.min(i32::MAX as u64) as i32,
+        })
+        .collect()
+}

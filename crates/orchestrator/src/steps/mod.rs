@@ -1,0 +1,84 @@
+//! One module per kind of step. Each runs its agent and action and says
+//! what happened; `process` turns that into the state change.
+
+mod book;
+mod escalate;
+mod follow_up;
+mod qualify;
+mod send;
+
+use crate::context::StepContext;
+use crate::fsm::Transition;
+use crate::process::{Inner, ProcessError};
+use action_layer::{ActionError, ProviderCall};
+use agents::AgentRun;
+use chrono::{DateTime, Utc};
+use memory::{AgentLog, AsyncPgConnection};
+use serde::Serialize;
+use shared_types::{AgentDecision, AgentType, EventType, WorkflowState};
+use uuid::Uuid;
+
+#[derive(Debug, Default)]
+pub(crate) struct StepOutput {
+    pub agent_log: Option<AgentLog>,
+    pub decision: Option<AgentDecision>,
+    /// A permanent failure: the transition's `on_failure` state applies.
+    pub failure: Option<String>,
+    /// Overrides the destination (e.g. an unsubscribed lead completes).
+    pub redirect: Option<(WorkflowState, EventType)>,
+    pub followup_attempts: Option<i32>,
+    pub next_followup_at: Option<DateTime<Utc>>,
+    /// When the lead got a real action (email accepted, meeting booked).
+    pub acted_at: Option<DateTime<Utc>>,
+}
+
+pub(crate) async fn run(
+    inner: &Inner,
+    conn: &mut AsyncPgConnection,
+    ctx: &StepContext,
+    t: &Transition,
+    calls: &mut Vec<ProviderCall>,
+) -> Result<StepOutput, ProcessError> {
+    match (t.agent, t.to) {
+        (Some(AgentType::Qualifier), _) => qualify::run(inner, conn, ctx).await,
+        (Some(AgentType::Scheduler), _) => book::run(inner, conn, ctx, calls).await,
+        (Some(AgentType::Followup), _) => follow_up::run(inner, conn, ctx, calls).await,
+        (None, WorkflowState::Escalated) => escalate::run(inner, conn, ctx, calls).await,
+        (None, _) => Ok(StepOutput::default()),
+    }
+}
+
+/// The agent log row for a run, whichever implementation decided.
+pub(crate) fn agent_log<T: Serialize>(
+    ctx: &StepContext,
+    agent: AgentType,
+    run: &AgentRun<T>,
+    success: bool,
+) -> AgentLog {
+    AgentLog {
+        id: Uuid::new_v4(),
+        tenant_id: ctx.tenant.id,
+        workflow_id: ctx.wf.id,
+        lead_id: ctx.lead.id,
+        agent_type: agent.to_string(),
+        implementation: run.implementation.to_string(),
+        model: run.model.clone(),
+        rule_version: Some(run.rule_version.to_owned()),
+        input: run.input.clone(),
+        output: serde_json::to_value(&run.output).ok(),
+        duration_ms: run.duration_ms.min(i32::MAX as u64) as i32,
+        success,
+        fallback: run.fallback,
+        error: run.error.clone(),
+        created_at: Utc::now(),
+    }
+}
+
+/// Transient provider trouble rolls the step back for a later retry; the
+/// rest is a failure of this step.
+pub(crate) fn classify(e: ActionError) -> Result<String, ProcessError> {
+    match e {
+        ActionError::Transient(why) => Err(ProcessError::Transient(why)),
+        ActionError::Permanent(why) | ActionError::Blocked(why) => Ok(why),
+    }
+}

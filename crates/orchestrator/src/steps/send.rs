@@ -1,0 +1,88 @@
+//! Sending one email for a step and storing it as a message of the lead.
+
+use super::classify;
+use crate::context::StepContext;
+use crate::emails::{Rendered, from_header};
+use crate::process::{Inner, ProcessError};
+use action_layer::{Attachment, EmailMessage, ProviderCall};
+use chrono::Utc;
+use memory::{AsyncPgConnection, Message};
+use uuid::Uuid;
+
+pub(super) struct Email<'a> {
+    pub to: &'a str,
+    pub kind: &'static str,
+    pub step_key: String,
+    pub rendered: Rendered,
+    pub attachments: Vec<Attachment>,
+    /// Replies to the lead go to the tenant; mail to the tenant has none.
+    pub reply_to: Option<String>,
+}
+
+/// Sends through the configured mailer with an idempotency key derived from
+/// (workflow, step), then stores the message. `Ok(Err(reason))` is a
+/// permanent refusal (bad address, suppressed); `Err` rolls the step back.
+pub(super) async fn send(
+    inner: &Inner,
+    conn: &mut AsyncPgConnection,
+    ctx: &StepContext,
+    email: Email<'_>,
+    calls: &mut Vec<ProviderCall>,
+) -> Result<Result<(), String>, ProcessError> {
+    let marketing = email.kind == "marketing";
+    if memory::repo::suppressions::blocks(conn, ctx.tenant.id, email.to, marketing).await? {
+        return Ok(Err(format!("{} is suppressed", email.kind)));
+    }
+    let from = from_header(&ctx.tenant, &inner.settings.email_from);
+    let msg = EmailMessage {
+        to: email.to.to_owned(),
+        from: from.clone(),
+        reply_to: email.reply_to,
+        subject: email.rendered.subject.clone(),
+        html: email.rendered.html.clone(),
+        text: email.rendered.text.clone(),
+        headers: Vec::new(),
+        attachments: email.attachments,
+        tags: vec![
+            ("tenant_id".into(), ctx.tenant.id.to_string()),
+            ("lead_id".into(), ctx.lead.id.to_string()),
+            ("kind".into(), email.kind.into()),
+        ],
+        idempotency_key: ctx.action_key(&email.step_key),
+    };
+    let (result, provider_calls) = inner.providers.mailer.send(&msg).await;
+    calls.extend(provider_calls);
+    let sent = match result {
+        Ok(sent) => sent,
+        Err(e) => return classify(e).map(Err),
+    };
+    memory::repo::messages::insert(
+        conn,
+        &Message {
+            id: Uuid::new_v4(),
+            tenant_id: ctx.tenant.id,
+            lead_id: ctx.lead.id,
+            workflow_id: Some(ctx.wf.id),
+            direction: "outbound".into(),
+            channel: "email".into(),
+            kind: email.kind.into(),
+            to_address: Some(msg.to),
+            from_address: Some(from),
+            subject: Some(msg.subject),
+            content: msg.text,
+            html: Some(msg.html),
+            step_key: Some(format!("{}-{}", ctx.wf.step, email.step_key)),
+            status: if sent.provider == "outbox" {
+                "stored"
+            } else {
+                "sent"
+            }
+            .into(),
+            provider: Some(sent.provider.into()),
+            provider_message_id: sent.provider_message_id,
+            created_at: Utc::now(),
+        },
+    )
+    .await?;
+    Ok(Ok(()))
+}
