@@ -63,7 +63,9 @@ impl ConsumerOptions {
         Self {
             consumer: consumer.into(),
             concurrency: 32,
-            block: Duration::from_millis(500),
+            // Below redis-rs's default 500 ms response timeout, so an idle
+            // blocking read returns empty instead of timing out.
+            block: Duration::from_millis(250),
             maintenance_every: Duration::from_millis(250),
             drain_timeout: Duration::from_secs(25),
         }

@@ -1,1 +1,37 @@
-fn main() {}
+use anyhow::Context;
+use core_engine::{Config, Infra, Service, shutdown_signal, telemetry};
+use secrecy::ExposeSecret;
+
+const USAGE: &str = "usage: api-gateway [serve|migrate]";
+
+fn main() -> anyhow::Result<()> {
+    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
+    if !matches!(command.as_str(), "serve" | "migrate") {
+        eprintln!("{USAGE}");
+        std::process::exit(2);
+    }
+    let config = Config::from_env_or_exit(Service::Gateway);
+    let _telemetry = telemetry::init(&config);
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(async {
+            if command == "migrate" {
+                let applied = memory::run_migrations(config.database_url.expose_secret())
+                    .await
+                    .context("applying migrations")?;
+                tracing::info!(applied, "migrations are up to date");
+                return Ok(());
+            }
+            let infra = Infra::build(&config)?;
+            let app = api_gateway::Application::build(&config, &infra)?;
+            tracing::info!(port = app.port(), "api-gateway listening");
+            let handle = app.handle();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                handle.stop(true).await;
+            });
+            app.run().await?;
+            Ok(())
+        })
+}

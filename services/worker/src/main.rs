@@ -1,1 +1,17 @@
-fn main() {}
+use core_engine::{Config, Infra, Service, shutdown_signal, telemetry};
+
+fn main() -> anyhow::Result<()> {
+    let config = Config::from_env_or_exit(Service::Worker);
+    let _telemetry = telemetry::init(&config);
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(async {
+            let infra = Infra::build(&config)?;
+            let worker = worker::Worker::start(&config, infra).await?;
+            shutdown_signal().await;
+            tracing::info!("shutdown requested; draining in-flight events");
+            worker.shutdown().await;
+            Ok(())
+        })
+}

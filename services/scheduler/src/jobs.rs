@@ -1,0 +1,86 @@
+//! The job table and the loop that fires each job on its cron schedule.
+
+use crate::lock::run_exclusive;
+use chrono::Utc;
+use core_engine::{Config, Infra};
+use cron::Schedule;
+use std::str::FromStr;
+use std::time::Duration;
+use tokio::sync::watch;
+use tracing::Instrument;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobName {
+    /// Relays outbox rows nothing published (Redis was down).
+    OutboxSweep,
+}
+
+impl JobName {
+    fn as_str(self) -> &'static str {
+        match self {
+            JobName::OutboxSweep => "outbox_sweep",
+        }
+    }
+
+    /// Advisory-lock key: one per job, shared by every replica.
+    fn lock_key(self) -> i64 {
+        match self {
+            JobName::OutboxSweep => 7_301_001,
+        }
+    }
+}
+
+pub struct Job {
+    pub name: JobName,
+    schedule: Schedule,
+}
+
+pub fn all(config: &Config) -> anyhow::Result<Vec<Job>> {
+    let s = &config.schedules;
+    Ok(vec![Job {
+        name: JobName::OutboxSweep,
+        schedule: Schedule::from_str(&s.outbox_sweep)?,
+    }])
+}
+
+/// Runs one job under its lock; `None` when another replica is running it.
+pub async fn run_one(job: &Job, infra: &Infra) -> anyhow::Result<Option<usize>> {
+    run_exclusive(&infra.pool, job.name.lock_key(), async {
+        match job.name {
+            JobName::OutboxSweep => Ok(infra
+                .orchestrator
+                .relay()
+                .sweep(Duration::from_secs(1), 1000)
+                .await?),
+        }
+    })
+    .await
+}
+
+pub async fn run(jobs: Vec<Job>, infra: Infra, mut stop: watch::Receiver<bool>) {
+    loop {
+        let now = Utc::now();
+        let next = jobs
+            .iter()
+            .filter_map(|j| j.schedule.after(&now).next().map(|t| (t, j)))
+            .min_by_key(|(t, _)| *t);
+        let Some((at, _)) = next else { return };
+        let wait = (at - now).to_std().unwrap_or_default();
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        for job in jobs
+            .iter()
+            .filter(|j| j.schedule.after(&now).next() == Some(at))
+        {
+            let span = tracing::info_span!("job", job.name = job.name.as_str());
+            match run_one(job, &infra).instrument(span).await {
+                Ok(Some(n)) if n > 0 => tracing::info!(count = n, "job ran"),
+                Ok(Some(_)) => tracing::debug!("job ran; nothing to do"),
+                Ok(None) => tracing::debug!("another replica holds the job lock"),
+                Err(e) => tracing::warn!(error = %e, "job failed"),
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! The worker: consumes workflow events from Redis Streams, runs the
+//! orchestrator for each, relays the outbox, and serves /health and /ready.
+
+use actix_web::{App, HttpServer, web};
+use core_engine::probes::{self, Probes};
+use core_engine::{Config, Infra};
+use event_bus::{ConsumerOptions, Handler, HandlerError, Heartbeat, run_consumer};
+use orchestrator::{Orchestrator, ProcessError};
+use shared_types::DomainEvent;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+struct WorkflowHandler {
+    orchestrator: Orchestrator,
+}
+
+impl Handler for WorkflowHandler {
+    async fn handle(&self, event: &DomainEvent) -> Result<(), HandlerError> {
+        match self.orchestrator.process(event).await {
+            Ok(_) => Ok(()),
+            Err(ProcessError::Transient(e)) => Err(HandlerError::Transient(e)),
+            Err(ProcessError::Permanent(e)) => Err(HandlerError::Permanent(e)),
+        }
+    }
+}
+
+/// A started worker. Dropping it does not stop it: call `shutdown`.
+pub struct Worker {
+    port: u16,
+    stop: watch::Sender<bool>,
+    consumer: JoinHandle<()>,
+    relay: JoinHandle<()>,
+    server: actix_web::dev::ServerHandle,
+    server_task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Worker {
+    /// Binds the probe server and starts the consumer and relay loops.
+    pub async fn start(config: &Config, infra: Infra) -> anyhow::Result<Self> {
+        let heartbeat = Heartbeat::default();
+        let (stop, stop_rx) = watch::channel(false);
+        let consumer_name = format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple());
+        let mut opts = ConsumerOptions::new(consumer_name);
+        opts.concurrency = config.worker_concurrency;
+
+        let bus = infra.bus.clone();
+        let handler = Arc::new(WorkflowHandler {
+            orchestrator: infra.orchestrator.clone(),
+        });
+        let hb = heartbeat.clone();
+        let rx = stop_rx.clone();
+        let consumer = tokio::spawn(async move {
+            // Redis may still be starting: keep trying to create the group.
+            while let Err(e) = bus.ensure_group().await {
+                tracing::warn!(error = %e, "consumer group not ready; retrying");
+                if *rx.borrow() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            run_consumer(bus, handler, opts, hb, rx).await;
+        });
+        let relay = tokio::spawn(relay_loop(infra.orchestrator.clone(), stop_rx));
+
+        let probes = Probes {
+            service: "worker",
+            health_extra: Default::default(),
+            pool: infra.pool.clone(),
+            redis: infra.redis.clone(),
+            heartbeat: Some(heartbeat),
+        };
+        let listener = TcpListener::bind((config.host.as_str(), config.port))?;
+        let port = listener.local_addr()?.port();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(web::Data::new(probes.clone()))
+                .configure(probes::configure)
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)?
+        .run();
+        let handle = server.handle();
+        let server_task = tokio::spawn(server);
+        tracing::info!(port, "worker started");
+        Ok(Self {
+            port,
+            stop,
+            consumer,
+            relay,
+            server: handle,
+            server_task,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stops reading, finishes in-flight events (acking them), then stops
+    /// the probe server.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.consumer.await;
+        let _ = self.relay.await;
+        self.server.stop(true).await;
+        let _ = self.server_task.await;
+        tracing::info!("worker stopped");
+    }
+}
+
+/// Relays outbox rows the fast path could not publish (Redis was down, a
+/// process died between commit and publish).
+async fn relay_loop(orchestrator: Orchestrator, mut stop: watch::Receiver<bool>) {
+    let relay = orchestrator.relay().clone();
+    loop {
+        match relay.sweep(Duration::from_secs(1), 500).await {
+            Ok(n) if n > 0 => tracing::info!(count = n, "outbox events relayed"),
+            Ok(_) => {}
+            Err(e) => tracing::debug!(error = %e, "outbox sweep failed; will retry"),
+        }
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+    }
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".into())
+}
