@@ -111,7 +111,7 @@ pub async fn run_consumer<H: Handler>(
                         .expect("semaphore open");
                     let (bus, handler) = (bus.clone(), handler.clone());
                     tokio::spawn(async move {
-                        handle_one(&bus, handler.as_ref(), d).await;
+                        dispatch(&bus, handler.as_ref(), d).await;
                         drop(permit);
                     });
                 }
@@ -151,7 +151,9 @@ async fn maintenance(bus: &EventBus, consumer: &str) {
     }
 }
 
-async fn handle_one<H: Handler>(bus: &EventBus, handler: &H, d: Delivery) {
+/// Hands one delivery to the handler and settles it by the outcome: ack,
+/// retry later, or dead-letter.
+pub async fn dispatch<H: Handler>(bus: &EventBus, handler: &H, d: Delivery) {
     let span = tracing::info_span!(
         "event",
         event.id = %d.event.id,

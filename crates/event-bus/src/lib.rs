@@ -10,5 +10,5 @@ mod keys;
 mod trace;
 
 pub use bus::{BusConfig, BusError, DeadLetter, Delivery, EventBus};
-pub use consumer::{ConsumerOptions, Handler, HandlerError, Heartbeat, run_consumer};
+pub use consumer::{ConsumerOptions, Handler, HandlerError, Heartbeat, dispatch, run_consumer};
 pub use trace::{current_traceparent, set_parent_from};

@@ -13,8 +13,16 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-struct WorkflowHandler {
+/// Runs the orchestrator for each event and maps its errors to the bus's
+/// retry policy.
+pub struct WorkflowHandler {
     orchestrator: Orchestrator,
+}
+
+impl WorkflowHandler {
+    pub fn new(orchestrator: Orchestrator) -> Self {
+        Self { orchestrator }
+    }
 }
 
 impl Handler for WorkflowHandler {
