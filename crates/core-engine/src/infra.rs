@@ -42,7 +42,9 @@ impl Infra {
         let redis = redis_cfg
             .create_pool(Some(deadpool_redis::Runtime::Tokio1))
             .context("building the Redis pool")?;
-        let bus = EventBus::new(redis.clone(), BusConfig::new(&config.redis_key_prefix));
+        let mut bus_config = BusConfig::new(&config.redis_key_prefix);
+        bus_config.claim_idle = Duration::from_millis(config.event_claim_idle_ms);
+        let bus = EventBus::new(redis.clone(), bus_config);
         let relay = OutboxRelay::new(pool.clone(), bus.clone());
         let settings = Settings {
             email_from: config.email_from.clone(),

@@ -121,8 +121,26 @@ impl EventBus {
             .await?)
     }
 
-    /// Reads up to `count` new messages for `consumer`, blocking up to `block`.
+    /// Reads up to `count` new messages for `consumer`, blocking up to
+    /// `block`. A Redis that restarted without its data has lost the group:
+    /// it is recreated and the read retried once.
     pub async fn read(
+        &self,
+        consumer: &str,
+        count: usize,
+        block: Duration,
+    ) -> Result<Vec<Delivery>, BusError> {
+        match self.read_once(consumer, count, block).await {
+            Err(BusError::Redis(e)) if e.code() == Some("NOGROUP") => {
+                tracing::warn!("consumer group missing (Redis restarted?); recreating it");
+                self.ensure_group().await?;
+                self.read_once(consumer, count, block).await
+            }
+            other => other,
+        }
+    }
+
+    async fn read_once(
         &self,
         consumer: &str,
         count: usize,

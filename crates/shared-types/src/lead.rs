@@ -172,7 +172,8 @@ fn parse_metadata(
         }
     }
     match map.get("companySize") {
-        None | Some(Value::Null) | Some(Value::String(_)) => {}
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) if is_size_range(s) => {}
         Some(Value::Number(n)) if n.as_u64().is_some() => {}
         Some(_) => {
             errors.insert(
@@ -192,10 +193,30 @@ fn parse_metadata(
     map
 }
 
+/// "25", "11-50", "11 - 50" or "500+".
+fn is_size_range(s: &str) -> bool {
+    let s = s.trim();
+    let number = |t: &str| !t.trim().is_empty() && t.trim().chars().all(|c| c.is_ascii_digit());
+    match s.split_once('-') {
+        Some((a, b)) => number(a) && number(b),
+        None => number(s.strip_suffix('+').unwrap_or(s)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn company_sizes_are_numbers_or_ranges() {
+        for ok in ["25", "11-50", "11 - 50", "500+"] {
+            assert!(is_size_range(ok), "{ok}");
+        }
+        for bad in ["huge!", "", "-5", "10-", "a-b", "+"] {
+            assert!(!is_size_range(bad), "{bad}");
+        }
+    }
 
     fn input(v: serde_json::Value) -> LeadInput {
         serde_json::from_value(v).unwrap()

@@ -141,6 +141,8 @@ pub struct Config {
     pub otel_service_name: String,
     pub log_format: LogFormat,
     pub worker_concurrency: usize,
+    /// A pending event idle this long is taken from its (dead) consumer.
+    pub event_claim_idle_ms: u64,
     pub schedules: Schedules,
     /// Non-fatal remarks (development defaults, test keys) to log at start.
     pub warnings: Vec<String>,
@@ -321,6 +323,7 @@ impl Config {
                 .unwrap_or_else(|| service.name().into()),
             log_format,
             worker_concurrency: r.number("WORKER_CONCURRENCY", 64, 1..=1024),
+            event_claim_idle_ms: r.number("EVENT_CLAIM_IDLE_MS", 30_000, 100..=3_600_000) as u64,
             schedules,
             warnings: Vec::new(),
         };

@@ -58,3 +58,17 @@ pub async fn for_lead(
         .load(conn)
         .await?)
 }
+
+/// Serializes bookings of one tenant until the transaction ends, so each
+/// booking sees the meetings booked just before it. The exclusion
+/// constraint stays the guarantee; this only spares needless conflicts.
+pub async fn lock_calendar(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+) -> Result<(), MemoryError> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 42))")
+        .bind::<diesel::sql_types::Uuid, _>(tenant_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

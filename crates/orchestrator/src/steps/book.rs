@@ -26,6 +26,7 @@ pub(super) async fn run(
 ) -> Result<StepOutput, ProcessError> {
     let horizon = inner.settings.booking_horizon_days;
     let until = ctx.now + Duration::days(i64::from(horizon));
+    memory::repo::meetings::lock_calendar(conn, ctx.tenant.id).await?;
     let mut busy =
         memory::repo::meetings::busy_between(conn, ctx.tenant.id, ctx.now, until).await?;
     let calendar = &inner.providers.calendar;

@@ -1,0 +1,215 @@
+//! Faults on the hot path: duplicates, provider errors, Redis outages and
+//! races lose nothing and send nothing twice.
+
+mod support;
+
+use futures::future::join_all;
+use serde_json::{Value, json};
+use shared_types::DomainEvent;
+use support::fakes::{FakeGemini, FakeResend, gemini_error, gemini_text};
+use support::{TestApp, hot_lead, warm_lead};
+
+async fn outbox_events(app: &TestApp, event_type: &str) -> Vec<DomainEvent> {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    use memory::schema::outbox;
+    let rows: Vec<Value> = outbox::table
+        .filter(outbox::event_type.eq(event_type))
+        .select(outbox::envelope)
+        .load(&mut *app.conn().await)
+        .await
+        .unwrap();
+    rows.into_iter()
+        .map(|v| serde_json::from_value(v).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_duplicated_event_runs_the_agent_once_and_sends_once() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.tenant("saas-booker").await;
+    let id = app.new_lead(&token, &hot_lead()).await;
+    let created = outbox_events(&app, "lead_created").await.remove(0);
+    // At-least-once delivery: the same event arrives twice more.
+    app.infra.bus.publish(&created).await.unwrap();
+    app.infra.bus.publish(&created).await.unwrap();
+    app.drain().await;
+    let q = format!("lead_id = '{id}'");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM agent_logs WHERE {q} AND agent_type = 'qualifier'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM agent_logs WHERE {q} AND agent_type = 'scheduler'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count(&format!("SELECT count(*) AS n FROM meetings WHERE {q}"))
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count(&format!("SELECT count(*) AS n FROM messages WHERE {q}"))
+            .await,
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resend_rate_limited_twice_then_ok_delivers_exactly_one_email() {
+    let resend = FakeResend::start().await;
+    let app = TestApp::spawn_with(&[
+        ("RESEND_API_KEY", "re_test_key"),
+        ("RESEND_API_BASE", &resend.uri()),
+    ])
+    .await;
+    let (token, _) = app.tenant("saas-followup").await;
+    resend.rate_limit_next(2);
+    let id = app.new_lead(&token, &warm_lead()).await;
+    app.drain().await;
+    let delivered = resend.delivered();
+    assert_eq!(delivered.len(), 1, "one email reached the provider");
+    assert_eq!(delivered[0]["to"], json!(["jordan@harbor-logistics.com"]));
+    assert_eq!(resend.requests(), 3, "two 429s and one success");
+    let q = format!("lead_id = '{id}'");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM action_logs WHERE {q} AND provider = 'resend'"
+        ))
+        .await,
+        3
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM messages WHERE {q} AND status = 'sent'"
+        ))
+        .await,
+        1
+    );
+    let l = app.lead(&token, &id).await;
+    assert!(l["messages"][0]["providerMessageId"].as_str().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gemini_unavailable_once_then_ok_decides_with_the_model() {
+    let gemini = FakeGemini::start().await;
+    gemini.then(gemini_error(503, "UNAVAILABLE"));
+    let app = TestApp::spawn_with(&[
+        ("GEMINI_API_KEY", "AIza-test"),
+        ("GEMINI_API_BASE", &gemini.uri()),
+    ])
+    .await;
+    let (token, _) = app.tenant("saas-leadqualifier").await;
+    let id = app.new_lead(&token, &warm_lead()).await;
+    app.drain().await;
+    let l = app.lead(&token, &id).await;
+    let log = &l["workflows"][0]["agentLogs"][0];
+    assert_eq!(log["agentType"], "qualifier");
+    assert_eq!(log["implementation"], "llm");
+    assert_eq!(log["fallback"], false);
+    assert_eq!(log["model"], "gemini-2.5-flash");
+    assert_eq!(l["score"], 88);
+    assert_eq!(l["workflows"][0]["currentState"], "following_up");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gemini_garbage_falls_back_to_the_heuristic_and_says_so() {
+    let gemini = FakeGemini::start().await;
+    gemini.then(gemini_text("I think this lead is great!"));
+    gemini.then(gemini_text("{\"score\": \"high\"}"));
+    let app = TestApp::spawn_with(&[
+        ("GEMINI_API_KEY", "AIza-test"),
+        ("GEMINI_API_BASE", &gemini.uri()),
+    ])
+    .await;
+    let (token, _) = app.tenant("saas-leadqualifier").await;
+    let id = app.new_lead(&token, &hot_lead()).await;
+    app.drain().await;
+    let l = app.lead(&token, &id).await;
+    let log = &l["workflows"][0]["agentLogs"][0];
+    assert_eq!(log["implementation"], "heuristic");
+    assert_eq!(log["fallback"], true);
+    assert!(log["error"].as_str().is_some_and(|e| !e.is_empty()));
+    let score = l["score"].as_i64().unwrap();
+    assert!((0..=100).contains(&score));
+    assert_eq!(
+        l["workflows"][0]["currentState"], "following_up",
+        "a valid decision still moved the lead on"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn leads_posted_while_redis_is_down_are_all_processed_after_it_returns() {
+    let mut redis = test_support::RedisServer::start().unwrap();
+    let app = TestApp::spawn_with(&[("REDIS_URL", &redis.url())]).await;
+    let (token, _) = app.tenant("saas-followup").await;
+    redis.stop();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let body = json!({"name": format!("Lead {i}"), "email": format!("lead{i}@example.org"), "source": "website"});
+        ids.push(app.new_lead(&token, &body).await);
+    }
+    assert_eq!(app.unpublished().await, 5, "the events wait in the outbox");
+    redis.start_again().unwrap();
+    app.drain().await;
+    for id in ids {
+        let l = app.lead(&token, &id).await;
+        assert_eq!(l["workflows"][0]["currentState"], "following_up", "{id}");
+        assert_eq!(l["messages"].as_array().unwrap().len(), 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fifty_hot_leads_booking_at_once_get_fifty_non_overlapping_meetings() {
+    let app = TestApp::spawn_with(&[("DATABASE_POOL_SIZE", "60")]).await;
+    let (token, tenant) = app.tenant("saas-booker").await;
+    for i in 0..50 {
+        let mut lead = hot_lead();
+        lead["email"] = json!(format!("owner{i}@dental-{i}.com"));
+        app.new_lead(&token, &lead).await;
+    }
+    let orch = &app.infra.orchestrator;
+    let created = outbox_events(&app, "lead_created").await;
+    for r in join_all(created.iter().map(|e| orch.process(e))).await {
+        r.unwrap();
+    }
+    // Every booking now races for the same earliest slot.
+    let qualified = outbox_events(&app, "lead_qualified").await;
+    assert_eq!(qualified.len(), 50);
+    for r in join_all(qualified.iter().map(|e| orch.process(e))).await {
+        r.unwrap();
+    }
+    let t = format!("tenant_id = '{tenant}'");
+    assert_eq!(
+        app.count(&format!("SELECT count(*) AS n FROM meetings WHERE {t}"))
+            .await,
+        50
+    );
+    let overlaps = app
+        .count(&format!(
+            "SELECT count(*) AS n FROM meetings a JOIN meetings b ON a.tenant_id = b.tenant_id AND a.id < b.id \
+             AND tstzrange(a.starts_at, a.ends_at) && tstzrange(b.starts_at, b.ends_at) WHERE a.{t}"
+        ))
+        .await;
+    assert_eq!(overlaps, 0);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM leads WHERE {t} AND status = 'meeting_scheduled'"
+        ))
+        .await,
+        50
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM messages WHERE {t} AND kind = 'transactional'"
+        ))
+        .await,
+        50
+    );
+}
