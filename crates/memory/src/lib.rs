@@ -11,7 +11,7 @@ mod pool;
 pub mod repo;
 
 pub use error::MemoryError;
-pub use migrations::{pending_migrations, run_migrations};
+pub use migrations::{ensure_database, pending_migrations, run_migrations};
 pub use models::*;
 pub use pool::{DbConn, DbPool, create_pool};
 

@@ -7,6 +7,44 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
+/// Creates the database named in `database_url` when it does not exist
+/// yet, so a newcomer's first `migrate` needs no psql.
+pub async fn ensure_database(database_url: &str) -> Result<bool, MemoryError> {
+    let unavailable = |e: &dyn std::fmt::Display| MemoryError::Unavailable(e.to_string());
+    let url = url::Url::parse(database_url).map_err(|e| unavailable(&e))?;
+    let name = url.path().trim_start_matches('/').to_owned();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(MemoryError::Unavailable(
+            "DATABASE_URL must name a database".into(),
+        ));
+    }
+    let mut admin_url = url.clone();
+    admin_url.set_path("/postgres");
+    let mut admin = AsyncPgConnection::establish(admin_url.as_str())
+        .await
+        .map_err(|e| unavailable(&e))?;
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        found: bool,
+    }
+    let found: Found =
+        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS found")
+            .bind::<Text, _>(&name)
+            .get_result(&mut admin)
+            .await?;
+    if !found.found {
+        diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut admin)
+            .await?;
+    }
+    Ok(!found.found)
+}
+
 /// Applies pending migrations and returns how many ran. The harness blocks
 /// in place, so this must run on a multi-thread tokio runtime.
 pub async fn run_migrations(database_url: &str) -> Result<usize, MemoryError> {

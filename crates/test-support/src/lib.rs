@@ -4,6 +4,8 @@
 //! The template is built once per schema version, guarded by an advisory
 //! lock so parallel test processes (nextest runs one per test) share it.
 
+pub mod fakes;
+
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use sha2::{Digest, Sha256};

@@ -17,7 +17,14 @@ fn main() -> anyhow::Result<()> {
         .build()?
         .block_on(async {
             if command == "migrate" {
-                let applied = memory::run_migrations(config.database_url.expose_secret())
+                let url = config.database_url.expose_secret();
+                if memory::ensure_database(url)
+                    .await
+                    .context("creating the database")?
+                {
+                    tracing::info!("database created");
+                }
+                let applied = memory::run_migrations(url)
                     .await
                     .context("applying migrations")?;
                 tracing::info!(applied, "migrations are up to date");

@@ -6,8 +6,8 @@ mod support;
 use futures::future::join_all;
 use serde_json::{Value, json};
 use shared_types::DomainEvent;
-use support::fakes::{FakeGemini, FakeResend, gemini_error, gemini_text};
 use support::{TestApp, hot_lead, warm_lead};
+use test_support::fakes::{FakeGemini, FakeResend, gemini_error, gemini_text};
 
 async fn outbox_events(app: &TestApp, event_type: &str) -> Vec<DomainEvent> {
     use diesel::prelude::*;

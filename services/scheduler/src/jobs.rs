@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use tracing::Instrument;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobName {
+enum JobName {
     /// Relays outbox rows nothing published (Redis was down).
     OutboxSweep,
 }
@@ -31,7 +31,7 @@ impl JobName {
 }
 
 pub struct Job {
-    pub name: JobName,
+    name: JobName,
     schedule: Schedule,
 }
 
@@ -44,7 +44,7 @@ pub fn all(config: &Config) -> anyhow::Result<Vec<Job>> {
 }
 
 /// Runs one job under its lock; `None` when another replica is running it.
-pub async fn run_one(job: &Job, infra: &Infra) -> anyhow::Result<Option<usize>> {
+async fn run_one(job: &Job, infra: &Infra) -> anyhow::Result<Option<usize>> {
     run_exclusive(&infra.pool, job.name.lock_key(), async {
         match job.name {
             JobName::OutboxSweep => Ok(infra

@@ -8,7 +8,6 @@ mod lock;
 use actix_web::{App, HttpServer, web};
 use core_engine::probes::{self, Probes};
 use core_engine::{Config, Infra};
-use jobs::Job;
 use std::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -69,19 +68,4 @@ impl Scheduler {
     }
 }
 
-pub use jobs::JobName;
 pub use lock::run_exclusive;
-
-/// Runs one job now, under its lock, as the scheduler would (tests and
-/// operators use it to trigger a job by hand).
-pub async fn run_job_once(
-    config: &Config,
-    infra: &Infra,
-    name: JobName,
-) -> anyhow::Result<Option<usize>> {
-    let job: Job = jobs::all(config)?
-        .into_iter()
-        .find(|j| j.name == name)
-        .ok_or_else(|| anyhow::anyhow!("unknown job"))?;
-    jobs::run_one(&job, infra).await
-}

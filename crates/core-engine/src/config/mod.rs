@@ -207,7 +207,7 @@ impl Config {
             prod,
             &["redis", "rediss"],
         );
-        let jwt_secret = r.jwt_secret(prod);
+        let jwt_secret = r.jwt_secret(prod, service == Service::Gateway);
         let public_url = r.public_url(prod);
         let cors_allowed_origins = r.cors(prod);
         let payment_mode = match r.text("PAYMENT_MODE").as_deref() {

@@ -108,14 +108,17 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn jwt_secret(&mut self, prod: bool) -> SecretString {
+    /// `signs_tokens`: only the gateway warns about the development secret.
+    pub fn jwt_secret(&mut self, prod: bool, signs_tokens: bool) -> SecretString {
         match self.text("JWT_SECRET") {
             None if prod => {
                 self.problem("JWT_SECRET is required in production (at least 32 bytes)".into());
                 SecretString::from(DEV_JWT_SECRET)
             }
             None => {
-                self.warn("JWT_SECRET is not set: using the development secret".into());
+                if signs_tokens {
+                    self.warn("JWT_SECRET is not set: using the development secret".into());
+                }
                 SecretString::from(DEV_JWT_SECRET)
             }
             Some(v) => {

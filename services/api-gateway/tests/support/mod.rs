@@ -3,8 +3,6 @@
 //! worker's own handler until nothing is left.
 #![allow(dead_code)]
 
-pub mod fakes;
-
 use core_engine::{Config, Infra, Service};
 use diesel_async::RunQueryDsl;
 use event_bus::dispatch;

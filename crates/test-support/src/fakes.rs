@@ -16,6 +16,7 @@ pub struct FakeResend {
 #[derive(Default)]
 struct ResendState {
     rate_limit_next: u32,
+    delay_next: Option<std::time::Duration>,
     by_key: HashMap<String, (Value, String)>,
     delivered: Vec<Value>,
     requests: u32,
@@ -78,7 +79,12 @@ impl Respond for ResendResponder {
             s.by_key.insert(k, (body.clone(), id.clone()));
         }
         s.delivered.push(body);
-        ResponseTemplate::new(200).set_body_json(json!({"id": id}))
+        let reply = ResponseTemplate::new(200).set_body_json(json!({"id": id}));
+        // A slow provider: the email is accepted now, the answer comes late.
+        match s.delay_next.take() {
+            Some(d) => reply.set_delay(d),
+            None => reply,
+        }
     }
 }
 
@@ -101,6 +107,11 @@ impl FakeResend {
     /// The next `n` sends answer 429 rate_limit_exceeded.
     pub fn rate_limit_next(&self, n: u32) {
         self.state.lock().unwrap().rate_limit_next = n;
+    }
+
+    /// The next accepted email is answered only after `d`.
+    pub fn delay_next(&self, d: std::time::Duration) {
+        self.state.lock().unwrap().delay_next = Some(d);
     }
 
     /// Emails actually delivered (replays of an idempotency key excluded).

@@ -1,0 +1,31 @@
+# GrowthOS — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help run test deps migrate lint bench clean-deps
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+run: ## start PostgreSQL/Redis if needed, migrate, run gateway + worker + scheduler
+	@bash infrastructure/scripts/run.sh
+
+test: deps ## formatting, clippy -D warnings and every test (real PostgreSQL and Redis)
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo test --workspace
+
+deps: ## make PostgreSQL and Redis reachable on 127.0.0.1
+	@bash infrastructure/scripts/deps.sh up
+
+migrate: deps ## apply pending migrations to DATABASE_URL
+	cargo run -q -p api-gateway -- migrate
+
+bench: deps ## throughput, latency, memory and CPU of the hot path (release build)
+	@bash infrastructure/scripts/bench.sh
+
+lint: ## validate the infrastructure files
+	@bash infrastructure/scripts/lint.sh
+
+clean-deps: ## stop the PostgreSQL/Redis that `make run` started itself
+	@bash infrastructure/scripts/deps.sh down

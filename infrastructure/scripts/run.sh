@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# `make run`: dependencies up, migrations applied, gateway + worker +
+# scheduler started with the embedded defaults (heuristic agents, outbox
+# mailer, internal calendar), then a quick-start to copy and paste.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+LOGS=$ROOT/.data/logs
+PROFILE=${PROFILE:-debug}
+
+bash infrastructure/scripts/deps.sh up
+if [ "$PROFILE" = release ]; then cargo build --release --bins -q; else cargo build --bins -q; fi
+BIN=$ROOT/target/$PROFILE
+mkdir -p "$LOGS"
+
+export APP_ENV=${APP_ENV:-development}
+export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/growthos}
+export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
+export PAYMENT_MODE=${PAYMENT_MODE:-manual}
+export RUST_LOG=${RUST_LOG:-info}
+
+"$BIN/api-gateway" migrate
+
+pids=()
+stop() {
+  echo; echo "[run] stopping services"
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+}
+trap stop EXIT INT TERM
+
+PORT=8080 "$BIN/api-gateway" >"$LOGS/api-gateway.log" 2>&1 & pids+=($!)
+PORT=8081 "$BIN/worker" >"$LOGS/worker.log" 2>&1 & pids+=($!)
+PORT=8082 "$BIN/scheduler" >"$LOGS/scheduler.log" 2>&1 & pids+=($!)
+
+for port in 8080 8081 8082; do
+  for _ in $(seq 1 100); do
+    curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  curl -fs "http://127.0.0.1:$port/ready" >/dev/null || { echo "[run] service on :$port is not ready; see $LOGS"; exit 1; }
+done
+
+cat <<'QUICKSTART'
+
+GrowthOS is running: api-gateway :8080, worker :8081, scheduler :8082 (logs in .data/logs/).
+Quick-start, in another terminal:
+
+  # 1. an active demo tenant (AI Booker) and its token
+  TOKEN=$(curl -s -X POST localhost:8080/dev/bootstrap | sed -E 's/.*"token":"([^"]+)".*/\1/')
+
+  # 2. a lead arrives
+  curl -s -X POST localhost:8080/api/leads -H "Authorization: Bearer $TOKEN" \
+    -H 'Content-Type: application/json' \
+    -d '{"name":"Sam Lee","email":"sam@acme-dental.com","source":"referral","metadata":{"jobTitle":"Owner","companySize":12,"intent":"need a quote this week","timeline":"this week"}}'
+
+  # 3. within a second: the lead is scored and its meeting invite is in the outbox
+  curl -s localhost:8080/api/leads -H "Authorization: Bearer $TOKEN"
+  curl -s localhost:8080/dev/outbox
+
+Other products: POST /dev/bootstrap with {"product":"saas-leadqualifier"} or {"product":"saas-followup"}.
+Press Ctrl-C to stop.
+QUICKSTART
+wait -n "${pids[@]}"
