@@ -1,7 +1,9 @@
 use crate::keys::Keys;
 use deadpool_redis::Pool;
-use deadpool_redis::redis::{self, AsyncCommands, Value};
+use deadpool_redis::redis::aio::MultiplexedConnection;
+use deadpool_redis::redis::{self, AsyncCommands, RedisResult, Value};
 use shared_types::DomainEvent;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -69,6 +71,11 @@ pub struct EventBus {
     pool: Pool,
     cfg: BusConfig,
     keys: Keys,
+    /// One multiplexed connection for every non-blocking command: commands
+    /// pipeline on it, with no pool checkout (and its PING) per command.
+    /// Blocking reads take their own pooled connection, so they never hold
+    /// up this one.
+    shared: Arc<Mutex<Option<MultiplexedConnection>>>,
 }
 
 /// Moves due retries into the main stream atomically, so two consumers
@@ -85,7 +92,35 @@ return #due
 impl EventBus {
     pub fn new(pool: Pool, cfg: BusConfig) -> Self {
         let keys = Keys::new(&cfg.prefix);
-        Self { pool, cfg, keys }
+        Self {
+            pool,
+            cfg,
+            keys,
+            shared: Arc::default(),
+        }
+    }
+
+    async fn conn(&self) -> Result<MultiplexedConnection, BusError> {
+        if let Some(c) = self.shared.lock().expect("bus connection lock").clone() {
+            return Ok(c);
+        }
+        let c = deadpool_redis::Connection::take(self.pool.get().await?);
+        *self.shared.lock().expect("bus connection lock") = Some(c.clone());
+        Ok(c)
+    }
+
+    /// Passes a result through, dropping the shared connection when it is
+    /// broken (Redis restarted) so the next command reconnects.
+    fn settle<T>(&self, r: RedisResult<T>) -> Result<T, BusError> {
+        if let Err(e) = &r
+            && (e.is_io_error()
+                || e.is_connection_dropped()
+                || e.is_unrecoverable_error()
+                || e.is_timeout())
+        {
+            *self.shared.lock().expect("bus connection lock") = None;
+        }
+        Ok(r?)
     }
 
     pub fn config(&self) -> &BusConfig {
@@ -107,9 +142,9 @@ impl EventBus {
     /// Appends an event to the main stream, trimming it approximately.
     #[tracing::instrument(skip_all, fields(event.id = %event.id, event.type = %event.event_type))]
     pub async fn publish(&self, event: &DomainEvent) -> Result<String, BusError> {
-        let mut c = self.pool.get().await?;
+        let mut c = self.conn().await?;
         let envelope = serde_json::to_string(event).expect("events serialize");
-        Ok(redis::cmd("XADD")
+        let r = redis::cmd("XADD")
             .arg(&self.keys.stream)
             .arg("MAXLEN")
             .arg("~")
@@ -118,7 +153,8 @@ impl EventBus {
             .arg("envelope")
             .arg(envelope)
             .query_async(&mut c)
-            .await?)
+            .await;
+        self.settle(r)
     }
 
     /// Reads up to `count` new messages for `consumer`, blocking up to
@@ -171,8 +207,8 @@ impl EventBus {
     /// Takes over messages that another consumer read but never acked for
     /// longer than `claim_idle`: that consumer died mid-work.
     pub async fn reclaim(&self, consumer: &str, count: usize) -> Result<Vec<Delivery>, BusError> {
-        let mut c = self.pool.get().await?;
-        let reply: redis::streams::StreamAutoClaimReply = c
+        let mut c = self.conn().await?;
+        let reply: RedisResult<redis::streams::StreamAutoClaimReply> = c
             .xautoclaim_options(
                 &self.keys.stream,
                 &self.cfg.group,
@@ -181,7 +217,8 @@ impl EventBus {
                 "0-0",
                 redis::streams::StreamAutoClaimOptions::default().count(count),
             )
-            .await?;
+            .await;
+        let reply = self.settle(reply)?;
         let entries = reply.claimed.into_iter().map(|e| (e.id.clone(), e.map));
         Ok(self.decode(entries).await)
     }
@@ -212,11 +249,11 @@ impl EventBus {
     }
 
     pub async fn ack(&self, d: &Delivery) -> Result<(), BusError> {
-        let mut c = self.pool.get().await?;
-        let _: i64 = c
+        let mut c = self.conn().await?;
+        let r: RedisResult<i64> = c
             .xack(&self.keys.stream, &self.cfg.group, &[&d.entry_id])
-            .await?;
-        Ok(())
+            .await;
+        self.settle(r).map(|_| ())
     }
 
     /// Schedules another delivery with exponential backoff, or dead-letters
@@ -232,16 +269,16 @@ impl EventBus {
         let due = chrono::Utc::now().timestamp_millis()
             + self.backoff(d.event.attempt).as_millis() as i64;
         let member = serde_json::to_string(&next).expect("events serialize");
-        let mut c = self.pool.get().await?;
-        let _: () = redis::pipe()
+        let mut c = self.conn().await?;
+        let r: RedisResult<()> = redis::pipe()
             .atomic()
             .zadd(&self.keys.retry, member, due)
             .ignore()
             .xack(&self.keys.stream, &self.cfg.group, &[&d.entry_id])
             .ignore()
             .query_async(&mut c)
-            .await?;
-        Ok(true)
+            .await;
+        self.settle(r).map(|_| true)
     }
 
     fn backoff(&self, attempt: u32) -> std::time::Duration {
@@ -262,8 +299,8 @@ impl EventBus {
     }
 
     async fn bury_raw(&self, entry_id: &str, envelope: &str, error: &str) -> Result<(), BusError> {
-        let mut c = self.pool.get().await?;
-        let _: () = redis::pipe()
+        let mut c = self.conn().await?;
+        let r: RedisResult<()> = redis::pipe()
             .atomic()
             .cmd("XADD")
             .arg(&self.keys.dead)
@@ -276,14 +313,14 @@ impl EventBus {
             .xack(&self.keys.stream, &self.cfg.group, &[entry_id])
             .ignore()
             .query_async(&mut c)
-            .await?;
-        Ok(())
+            .await;
+        self.settle(r)
     }
 
     /// Moves retries whose time has come back into the main stream.
     pub async fn promote_due_retries(&self, limit: usize) -> Result<usize, BusError> {
-        let mut c = self.pool.get().await?;
-        let n: usize = redis::cmd("EVAL")
+        let mut c = self.conn().await?;
+        let n: RedisResult<usize> = redis::cmd("EVAL")
             .arg(PROMOTE_DUE)
             .arg(2)
             .arg(&self.keys.retry)
@@ -292,14 +329,15 @@ impl EventBus {
             .arg(limit)
             .arg(self.cfg.max_len)
             .query_async(&mut c)
-            .await?;
-        Ok(n)
+            .await;
+        self.settle(n)
     }
 
     pub async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, BusError> {
-        let mut c = self.pool.get().await?;
-        let reply: redis::streams::StreamRangeReply =
-            c.xrevrange_count(&self.keys.dead, "+", "-", limit).await?;
+        let mut c = self.conn().await?;
+        let reply: RedisResult<redis::streams::StreamRangeReply> =
+            c.xrevrange_count(&self.keys.dead, "+", "-", limit).await;
+        let reply = self.settle(reply)?;
         Ok(reply
             .ids
             .into_iter()
@@ -328,8 +366,8 @@ impl EventBus {
         };
         let mut event = dl.event;
         event.attempt = 1;
-        let mut c = self.pool.get().await?;
-        let _: () = redis::pipe()
+        let mut c = self.conn().await?;
+        let r: RedisResult<()> = redis::pipe()
             .atomic()
             .cmd("XADD")
             .arg(&self.keys.stream)
@@ -340,23 +378,18 @@ impl EventBus {
             .xdel(&self.keys.dead, &[id])
             .ignore()
             .query_async(&mut c)
-            .await?;
-        Ok(true)
+            .await;
+        self.settle(r).map(|_| true)
     }
 
     /// Messages read by some consumer and not yet acked, plus those waiting
     /// in the retry set: work that is in flight somewhere.
     pub async fn in_flight(&self) -> Result<u64, BusError> {
-        let mut c = self.pool.get().await?;
-        let pending: redis::streams::StreamPendingReply =
-            c.xpending(&self.keys.stream, &self.cfg.group).await?;
-        let retries: u64 = c.zcard(&self.keys.retry).await?;
-        Ok(pending.count() as u64 + retries)
-    }
-
-    pub async fn ping(&self) -> Result<(), BusError> {
-        let mut c = self.pool.get().await?;
-        let _: String = redis::cmd("PING").query_async(&mut c).await?;
-        Ok(())
+        let mut c = self.conn().await?;
+        let pending: RedisResult<redis::streams::StreamPendingReply> =
+            c.xpending(&self.keys.stream, &self.cfg.group).await;
+        let pending = self.settle(pending)?;
+        let retries: RedisResult<u64> = c.zcard(&self.keys.retry).await;
+        Ok(pending.count() as u64 + self.settle(retries)?)
     }
 }

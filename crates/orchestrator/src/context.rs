@@ -37,8 +37,8 @@ pub(crate) struct StepContext {
 
 impl StepContext {
     pub async fn load(conn: &mut AsyncPgConnection, wf: Workflow) -> Result<Self, ProcessError> {
-        let lead = memory::repo::leads::find(conn, wf.tenant_id, wf.lead_id).await?;
-        let tenant = memory::repo::tenants::find(conn, wf.tenant_id).await?;
+        let (lead, tenant) =
+            memory::repo::leads::find_with_tenant(conn, wf.tenant_id, wf.lead_id).await?;
         let product: ProductConfig = serde_json::from_value(wf.product_config.clone())
             .map_err(|e| ProcessError::Permanent(format!("workflow product config: {e}")))?;
         let tz = tenant.timezone.parse().unwrap_or(Tz::UTC);

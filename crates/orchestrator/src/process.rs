@@ -81,12 +81,41 @@ impl Orchestrator {
         &self.inner.relay
     }
 
-    /// Advances the event's workflow by one step. Provider calls are logged
-    /// whatever happens; the next event is published right after commit.
-    #[tracing::instrument(skip_all, fields(event.id = %event.id, workflow.id, lead.id, step))]
+    /// Advances the event's workflow. When the step's next event drives
+    /// the same workflow again (a qualified lead is booked or followed up
+    /// at once), that step runs here too, without a trip through Redis: its
+    /// event is already durable in the outbox, and is marked consumed in
+    /// the continuing step's own transaction. Provider calls are logged
+    /// whatever happens; other next events are published right after commit.
+    #[tracing::instrument(skip_all, fields(event.id = %event.id, workflow.id, lead.id))]
     pub async fn process(&self, event: &DomainEvent) -> Result<Outcome, ProcessError> {
+        let (first, mut next) = self.process_one(event, false).await?;
+        while let Some(n) = next.take() {
+            if !n.event_type.drives_workflow() {
+                if let Err(e) = self.inner.relay.publish_now(std::slice::from_ref(&n)).await {
+                    tracing::warn!(error = %e, "fast publish failed; the outbox sweep will relay it");
+                }
+                break;
+            }
+            match self.process_one(&n, true).await {
+                Ok((_, after)) => next = after,
+                // The event waits in the outbox; the sweep hands it to a
+                // worker later. This delivery's own step is done.
+                Err(e) => {
+                    tracing::warn!(error = %e, event.id = %n.id, "continuation deferred to the outbox sweep")
+                }
+            }
+        }
+        Ok(first)
+    }
+
+    async fn process_one(
+        &self,
+        event: &DomainEvent,
+        consumed_from_outbox: bool,
+    ) -> Result<(Outcome, Option<DomainEvent>), ProcessError> {
         let Some(trigger) = Trigger::from_event(event.event_type) else {
-            return Ok(Outcome::Skipped("notification event"));
+            return Ok((Outcome::Skipped("notification event"), None));
         };
         let p = event
             .workflow_payload()
@@ -94,14 +123,24 @@ impl Orchestrator {
         let span = tracing::Span::current();
         span.record("workflow.id", tracing::field::display(p.workflow_id));
         span.record("lead.id", tracing::field::display(p.lead_id));
-        span.record("step", p.step);
 
         let mut conn = self.inner.pool.get().await.map_err(MemoryError::from)?;
         let mut calls = Vec::new();
         let inner = &self.inner;
         let calls_ref = &mut calls;
         let result = conn
-            .transaction(async move |conn| inner.step(conn, event, p, trigger, calls_ref).await)
+            .transaction(async move |conn| {
+                if consumed_from_outbox {
+                    memory::repo::outbox::mark_published(conn, &[event.id]).await?;
+                }
+                let stepped = inner.step(conn, event, p, trigger, calls_ref).await?;
+                // On success the provider calls are logged in the step's
+                // own transaction; on failure, below, after the rollback.
+                let logs = action_logs(event.tenant_id, p, calls_ref);
+                memory::repo::logs::insert_action_logs(conn, &logs).await?;
+                calls_ref.clear();
+                Ok::<_, ProcessError>(stepped)
+            })
             .await;
         if !calls.is_empty() {
             let logs = action_logs(event.tenant_id, p, &calls);
@@ -109,18 +148,7 @@ impl Orchestrator {
                 tracing::error!(error = %e, "could not record provider calls");
             }
         }
-        drop(conn);
-        let (outcome, next) = result?;
-        if let Some(next) = next
-            && let Err(e) = self
-                .inner
-                .relay
-                .publish_now(std::slice::from_ref(&next))
-                .await
-        {
-            tracing::warn!(error = %e, "fast publish failed; the outbox sweep will relay it");
-        }
-        Ok(outcome)
+        result
     }
 }
 

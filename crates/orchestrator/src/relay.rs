@@ -5,12 +5,43 @@
 use event_bus::EventBus;
 use memory::{DbPool, MemoryError, OutboxRow};
 use shared_types::DomainEvent;
+use std::time::Duration;
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
 #[derive(Clone)]
 pub struct OutboxRelay {
     pool: DbPool,
     bus: EventBus,
+    /// Ids published by the fast path, marked in PostgreSQL in batches:
+    /// one UPDATE for many events instead of one commit per event. A mark
+    /// lost in a crash only means the sweep publishes that event again,
+    /// which handlers shrug off (they are idempotent).
+    marks: mpsc::UnboundedSender<Uuid>,
+}
+
+/// How long published ids wait to be marked together.
+const MARK_BATCH_WINDOW: Duration = Duration::from_millis(10);
+const MARK_BATCH_MAX: usize = 2000;
+
+async fn mark_in_batches(pool: DbPool, mut ids: mpsc::UnboundedReceiver<Uuid>) {
+    while let Some(first) = ids.recv().await {
+        let mut batch = vec![first];
+        tokio::time::sleep(MARK_BATCH_WINDOW).await;
+        while batch.len() < MARK_BATCH_MAX {
+            match ids.try_recv() {
+                Ok(id) => batch.push(id),
+                Err(_) => break,
+            }
+        }
+        let marked = async {
+            let mut conn = pool.get().await.map_err(MemoryError::from)?;
+            memory::repo::outbox::mark_published(&mut conn, &batch).await
+        };
+        if let Err(e) = marked.await {
+            tracing::warn!(error = %e, count = batch.len(), "could not mark events published; the sweep will resend them");
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -22,8 +53,11 @@ pub enum RelayError {
 }
 
 impl OutboxRelay {
+    /// Starts the background marker: call inside a tokio runtime.
     pub fn new(pool: DbPool, bus: EventBus) -> Self {
-        Self { pool, bus }
+        let (marks, rx) = mpsc::unbounded_channel();
+        tokio::spawn(mark_in_batches(pool.clone(), rx));
+        Self { pool, bus, marks }
     }
 
     pub fn bus(&self) -> &EventBus {
@@ -35,21 +69,17 @@ impl OutboxRelay {
     pub async fn publish_now(&self, events: &[DomainEvent]) -> Result<(), RelayError> {
         for e in events {
             self.bus.publish(e).await?;
+            // The marker lives as long as the runtime; if it is gone the
+            // sweep republishes, which is safe.
+            let _ = self.marks.send(e.id);
         }
-        let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
-        let mut conn = self.pool.get().await.map_err(MemoryError::from)?;
-        memory::repo::outbox::mark_published(&mut conn, &ids).await?;
         Ok(())
     }
 
     /// Publishes up to `batch` unpublished events older than `min_age` (the
     /// fast path's window, so the two rarely publish the same event; when
     /// they do, handlers are idempotent). Returns how many went out.
-    pub async fn sweep(
-        &self,
-        min_age: std::time::Duration,
-        batch: i64,
-    ) -> Result<usize, RelayError> {
+    pub async fn sweep(&self, min_age: Duration, batch: i64) -> Result<usize, RelayError> {
         let cutoff = chrono::Utc::now() - chrono::Duration::from_std(min_age).unwrap_or_default();
         use diesel_async::AsyncConnection;
         let mut conn = self.pool.get().await.map_err(MemoryError::from)?;

@@ -111,3 +111,19 @@ pub async fn mark_first_action(
         .await?;
     Ok(())
 }
+
+/// The lead and its tenant in one round trip.
+pub async fn find_with_tenant(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<(Lead, crate::Tenant), MemoryError> {
+    use crate::schema::tenants;
+    Ok(leads::table
+        .inner_join(tenants::table)
+        .filter(leads::tenant_id.eq(tenant_id))
+        .filter(leads::id.eq(id))
+        .select((Lead::as_select(), crate::Tenant::as_select()))
+        .first(conn)
+        .await?)
+}

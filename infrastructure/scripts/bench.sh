@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# `make bench`: release binaries, then the hot-path benchmark driver
+# (services/api-gateway/benches/hot_path.rs). Tunables: BENCH_LEADS,
+# BENCH_CONCURRENCY, BENCH_PACED_RATE, BENCH_PACED_SECONDS,
+# BENCH_OVERLOAD_LEADS, BENCH_OVERLOAD_CONCURRENCY, BENCH_PRODUCT.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+cargo build --release --bins -q
+BENCH_BIN_DIR="$PWD/target/release" cargo bench -q -p api-gateway --bench hot_path
