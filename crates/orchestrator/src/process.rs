@@ -81,45 +81,18 @@ impl Orchestrator {
         &self.inner.relay
     }
 
-    /// Advances the event's workflow. When the step's next event drives
-    /// the same workflow again (a qualified lead is booked or followed up
-    /// at once), that step runs here too, without a trip through Redis: its
-    /// event is already durable in the outbox, and is marked consumed in
-    /// the continuing step's own transaction. Provider calls are logged
-    /// whatever happens; other next events are published right after commit.
+    /// Advances the event's workflow by one step, in one transaction. When
+    /// that step's next event drives the same workflow again (a qualified
+    /// lead is booked or followed up at once), the next step runs in the
+    /// same transaction under a savepoint, with no trip through Redis; if it
+    /// fails, only it is rolled back and its event goes to the outbox for
+    /// the bus to retry. Provider calls are logged whatever happens; the
+    /// event that leaves the transaction is published right after commit.
     #[tracing::instrument(skip_all, fields(event.id = %event.id, workflow.id, lead.id))]
     pub async fn process(&self, event: &DomainEvent) -> Result<Outcome, ProcessError> {
-        let (first, mut next) = self.process_one(event, false).await?;
-        while let Some(n) = next.take() {
-            if !n.event_type.drives_workflow() {
-                if let Err(e) = self.inner.relay.publish_now(std::slice::from_ref(&n)).await {
-                    tracing::warn!(error = %e, "fast publish failed; the outbox sweep will relay it");
-                }
-                break;
-            }
-            match self.process_one(&n, true).await {
-                Ok((_, after)) => next = after,
-                // The event waits in the outbox; the sweep hands it to a
-                // worker later. This delivery's own step is done.
-                Err(e) => {
-                    tracing::warn!(error = %e, event.id = %n.id, "continuation deferred to the outbox sweep")
-                }
-            }
-        }
-        Ok(first)
-    }
-
-    async fn process_one(
-        &self,
-        event: &DomainEvent,
-        consumed_from_outbox: bool,
-    ) -> Result<(Outcome, Option<DomainEvent>), ProcessError> {
-        let Some(trigger) = Trigger::from_event(event.event_type) else {
-            return Ok((Outcome::Skipped("notification event"), None));
+        let Some((trigger, p)) = route(event)? else {
+            return Ok(Outcome::Skipped("notification event"));
         };
-        let p = event
-            .workflow_payload()
-            .ok_or_else(|| ProcessError::Permanent("event carries no workflow".into()))?;
         let span = tracing::Span::current();
         span.record("workflow.id", tracing::field::display(p.workflow_id));
         span.record("lead.id", tracing::field::display(p.lead_id));
@@ -130,16 +103,30 @@ impl Orchestrator {
         let calls_ref = &mut calls;
         let result = conn
             .transaction(async move |conn| {
-                if consumed_from_outbox {
-                    memory::repo::outbox::mark_published(conn, &[event.id]).await?;
+                let (outcome, mut next) = inner.step(conn, event, p, trigger, calls_ref).await?;
+                while let Some(n) = next.take_if(|n| n.event_type.drives_workflow()) {
+                    let Some((t, np)) = route(&n)? else { break };
+                    let continued = conn
+                        .transaction(async |c| inner.step(c, &n, np, t, calls_ref).await)
+                        .await;
+                    match continued {
+                        Ok((_, after)) => next = after,
+                        Err(e) => {
+                            tracing::warn!(error = %e, event.id = %n.id, "next step deferred to the event bus");
+                            next = Some(n);
+                            break;
+                        }
+                    }
                 }
-                let stepped = inner.step(conn, event, p, trigger, calls_ref).await?;
-                // On success the provider calls are logged in the step's
-                // own transaction; on failure, below, after the rollback.
+                if let Some(n) = &next {
+                    memory::repo::outbox::enqueue(conn, n).await?;
+                }
+                // On success the provider calls are logged in this same
+                // transaction; on failure, below, after the rollback.
                 let logs = action_logs(event.tenant_id, p, calls_ref);
                 memory::repo::logs::insert_action_logs(conn, &logs).await?;
                 calls_ref.clear();
-                Ok::<_, ProcessError>(stepped)
+                Ok::<_, ProcessError>((outcome, next))
             })
             .await;
         if !calls.is_empty() {
@@ -148,8 +135,27 @@ impl Orchestrator {
                 tracing::error!(error = %e, "could not record provider calls");
             }
         }
-        result
+        drop(conn);
+        let (outcome, next) = result?;
+        if let Some(n) = next
+            && let Err(e) = self.inner.relay.publish_now(std::slice::from_ref(&n)).await
+        {
+            tracing::warn!(error = %e, "fast publish failed; the outbox sweep will relay it");
+        }
+        Ok(outcome)
     }
+}
+
+/// The trigger and workflow of an event that drives a workflow; `None` for
+/// notification events.
+fn route(event: &DomainEvent) -> Result<Option<(Trigger, WorkflowEventPayload)>, ProcessError> {
+    let Some(trigger) = Trigger::from_event(event.event_type) else {
+        return Ok(None);
+    };
+    let p = event
+        .workflow_payload()
+        .ok_or_else(|| ProcessError::Permanent("event carries no workflow".into()))?;
+    Ok(Some((trigger, p)))
 }
 
 impl Inner {
@@ -245,7 +251,6 @@ impl Inner {
             },
         );
         next.traceparent = event.traceparent.clone();
-        memory::repo::outbox::enqueue(conn, &next).await?;
         tracing::info!(from = %state, to = %to, event = %emits, "workflow advanced");
         Ok((Outcome::Advanced { to, step }, Some(next)))
     }

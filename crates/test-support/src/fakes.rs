@@ -16,6 +16,7 @@ pub struct FakeResend {
 #[derive(Default)]
 struct ResendState {
     rate_limit_next: u32,
+    fail_next: u32,
     delay_next: Option<std::time::Duration>,
     by_key: HashMap<String, (Value, String)>,
     delivered: Vec<Value>,
@@ -39,6 +40,11 @@ impl Respond for ResendResponder {
         }
         if req.headers.get("user-agent").is_none() {
             return ResponseTemplate::new(403).set_body_string("error code: 1010");
+        }
+        if s.fail_next > 0 {
+            s.fail_next -= 1;
+            return ResponseTemplate::new(500)
+                .set_body_json(json!({"statusCode": 500, "name": "application_error", "message": "Internal server error"}));
         }
         if s.rate_limit_next > 0 {
             s.rate_limit_next -= 1;
@@ -107,6 +113,11 @@ impl FakeResend {
     /// The next `n` sends answer 429 rate_limit_exceeded.
     pub fn rate_limit_next(&self, n: u32) {
         self.state.lock().unwrap().rate_limit_next = n;
+    }
+
+    /// The next `n` sends answer 500 application_error.
+    pub fn fail_next(&self, n: u32) {
+        self.state.lock().unwrap().fail_next = n;
     }
 
     /// The next accepted email is answered only after `d`.

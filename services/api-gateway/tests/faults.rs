@@ -174,15 +174,12 @@ async fn fifty_hot_leads_booking_at_once_get_fifty_non_overlapping_meetings() {
         lead["email"] = json!(format!("owner{i}@dental-{i}.com"));
         app.new_lead(&token, &lead).await;
     }
+    // Fifty workers at once: each qualifies its lead and, in the same
+    // transaction, races the others for the earliest slot.
     let orch = &app.infra.orchestrator;
     let created = outbox_events(&app, "lead_created").await;
+    assert_eq!(created.len(), 50);
     for r in join_all(created.iter().map(|e| orch.process(e))).await {
-        r.unwrap();
-    }
-    // Every booking now races for the same earliest slot.
-    let qualified = outbox_events(&app, "lead_qualified").await;
-    assert_eq!(qualified.len(), 50);
-    for r in join_all(qualified.iter().map(|e| orch.process(e))).await {
         r.unwrap();
     }
     let t = format!("tenant_id = '{tenant}'");
@@ -211,5 +208,39 @@ async fn fifty_hot_leads_booking_at_once_get_fifty_non_overlapping_meetings() {
         ))
         .await,
         50
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_email_outage_keeps_the_qualification_and_retries_only_the_email() {
+    let resend = FakeResend::start().await;
+    let app = TestApp::spawn_with(&[
+        ("RESEND_API_KEY", "re_test_key"),
+        ("RESEND_API_BASE", &resend.uri()),
+    ])
+    .await;
+    let (token, _) = app.tenant("saas-leadqualifier").await;
+    // Every in-call attempt of the first delivery fails; the bus retries.
+    resend.fail_next(3);
+    let id = app.new_lead(&token, &warm_lead()).await;
+    app.drain().await;
+    let l = app.lead(&token, &id).await;
+    assert_eq!(l["status"], "contacted");
+    assert_eq!(l["workflows"][0]["currentState"], "following_up");
+    let q = format!("lead_id = '{id}'");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM agent_logs WHERE {q} AND agent_type = 'qualifier'"
+        ))
+        .await,
+        1,
+        "the lead was qualified once"
+    );
+    assert_eq!(resend.delivered().len(), 1);
+    assert_eq!(app.count(&format!("SELECT count(*) AS n FROM action_logs WHERE {q} AND provider = 'resend' AND NOT success")).await, 3);
+    assert_eq!(
+        app.count(&format!("SELECT count(*) AS n FROM messages WHERE {q}"))
+            .await,
+        1
     );
 }
