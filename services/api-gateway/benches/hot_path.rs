@@ -365,11 +365,45 @@ async fn main() -> anyhow::Result<()> {
         pg_peak as f64 / 1024.0,
         (pg_after - pg_before) / n * 1000.0
     );
+    if std::env::var("BENCH_DB_STATS").is_ok() {
+        print_db_stats(&db.url).await?;
+    }
     for mut p in [gateway, worker] {
         let _ = Command::new("kill")
             .args(["-TERM", &p.child.id().to_string()])
             .status();
         let _ = p.child.wait();
+    }
+    Ok(())
+}
+
+/// Where PostgreSQL spent its reads: the busiest indexes and tables.
+async fn print_db_stats(url: &str) -> anyhow::Result<()> {
+    use diesel_async::{AsyncConnection, RunQueryDsl};
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        scans: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        read: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        fetched: i64,
+    }
+    let mut conn = diesel_async::AsyncPgConnection::establish(url).await?;
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT indexrelname::text AS name, idx_scan AS scans, idx_tup_read AS read, idx_tup_fetch AS fetched \
+         FROM pg_stat_user_indexes ORDER BY idx_tup_read DESC LIMIT 12",
+    )
+    .load(&mut conn)
+    .await?;
+    println!("busiest indexes (scans, entries read, tuples fetched):");
+    for r in rows {
+        println!(
+            "  {:<40} {:>9} {:>11} {:>11}",
+            r.name, r.scans, r.read, r.fetched
+        );
     }
     Ok(())
 }

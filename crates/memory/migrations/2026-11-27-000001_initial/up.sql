@@ -1,5 +1,12 @@
 -- GrowthOS initial schema. Every tenant-owned table carries tenant_id and
 -- its indexes lead with it, because every query filters by tenant.
+--
+-- Rows that belong to a lead or a workflow reference that parent by id and
+-- carry its tenant_id (written from the parent, never from input). They do
+-- not reference the tenant directly: every concurrent transaction of a busy
+-- tenant would then lock the same tenant row (FOR KEY SHARE) for each row it
+-- writes. The foreign keys reference primary keys alone so their checks
+-- always plan as primary-key lookups, whatever the statistics say.
 CREATE EXTENSION IF NOT EXISTS btree_gist;
 
 CREATE TABLE tenants (
@@ -59,14 +66,16 @@ CREATE TABLE leads (
     -- When the first real action (email or meeting) happened: speed-to-lead.
     first_action_at timestamptz,
     created_at timestamptz NOT NULL DEFAULT now(),
-    updated_at timestamptz NOT NULL DEFAULT now()
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    -- Tenant-scoped lookups by id plan on this index, not on a wider one.
+    UNIQUE (tenant_id, id)
 );
 CREATE INDEX leads_tenant_created_idx ON leads (tenant_id, created_at DESC, id DESC);
 CREATE INDEX leads_tenant_status_idx ON leads (tenant_id, status);
 
 CREATE TABLE workflows (
     id uuid PRIMARY KEY,
-    tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    tenant_id uuid NOT NULL,
     lead_id uuid NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
     workflow_type text NOT NULL,
     current_state text NOT NULL DEFAULT 'lead_received'
@@ -86,7 +95,9 @@ CREATE TABLE workflows (
     last_output jsonb,
     replied_at timestamptz,
     created_at timestamptz NOT NULL DEFAULT now(),
-    updated_at timestamptz NOT NULL DEFAULT now()
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    -- Tenant-scoped lookups by id plan on this index, not on a wider one.
+    UNIQUE (tenant_id, id)
 );
 CREATE INDEX workflows_tenant_lead_idx ON workflows (tenant_id, lead_id);
 CREATE INDEX workflows_active_idx ON workflows (current_state, updated_at)
@@ -96,7 +107,7 @@ CREATE INDEX workflows_followup_due_idx ON workflows (next_followup_at)
 
 CREATE TABLE workflow_transitions (
     id uuid PRIMARY KEY,
-    tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    tenant_id uuid NOT NULL,
     workflow_id uuid NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
     from_state text NOT NULL,
     to_state text NOT NULL,
@@ -107,11 +118,12 @@ CREATE TABLE workflow_transitions (
 );
 CREATE INDEX workflow_transitions_tenant_idx ON workflow_transitions (tenant_id, workflow_id);
 
+-- lead_id is the workflow's lead, copied for lookups by lead.
 CREATE TABLE agent_logs (
     id uuid PRIMARY KEY,
-    tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    tenant_id uuid NOT NULL,
     workflow_id uuid NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
-    lead_id uuid NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+    lead_id uuid NOT NULL,
     agent_type text NOT NULL CHECK (agent_type IN ('qualifier', 'scheduler', 'followup')),
     implementation text NOT NULL CHECK (implementation IN ('llm', 'heuristic')),
     model text,
@@ -128,7 +140,7 @@ CREATE INDEX agent_logs_tenant_workflow_idx ON agent_logs (tenant_id, workflow_i
 
 CREATE TABLE meetings (
     id uuid PRIMARY KEY,
-    tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    tenant_id uuid NOT NULL,
     lead_id uuid NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
     workflow_id uuid REFERENCES workflows (id) ON DELETE SET NULL,
     starts_at timestamptz NOT NULL,
@@ -149,7 +161,7 @@ CREATE UNIQUE INDEX meetings_workflow_key ON meetings (workflow_id) WHERE status
 
 CREATE TABLE messages (
     id uuid PRIMARY KEY,
-    tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    tenant_id uuid NOT NULL,
     lead_id uuid NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
     workflow_id uuid REFERENCES workflows (id) ON DELETE SET NULL,
     direction text NOT NULL CHECK (direction IN ('inbound', 'outbound')),
@@ -183,9 +195,11 @@ CREATE TABLE pattern_insights (
     UNIQUE (tenant_id, insight_type, period_start)
 );
 
+-- Events in transit, not history: no foreign key, so writing one never
+-- locks its tenant.
 CREATE TABLE outbox (
     id uuid PRIMARY KEY,
-    tenant_id uuid REFERENCES tenants (id) ON DELETE CASCADE,
+    tenant_id uuid,
     event_type text NOT NULL,
     envelope jsonb NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
@@ -194,11 +208,14 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_unpublished_idx ON outbox (created_at) WHERE published_at IS NULL;
 
+-- A call made for a lead references the lead; a tenant-level call (billing)
+-- has none. tenant_id is not a foreign key, so logging never locks the
+-- tenant row.
 CREATE TABLE action_logs (
     id uuid PRIMARY KEY,
-    tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    tenant_id uuid NOT NULL,
     workflow_id uuid REFERENCES workflows (id) ON DELETE SET NULL,
-    lead_id uuid REFERENCES leads (id) ON DELETE SET NULL,
+    lead_id uuid REFERENCES leads (id) ON DELETE CASCADE,
     action_type text NOT NULL,
     provider text NOT NULL,
     idempotency_key text,
