@@ -22,7 +22,7 @@ pub async fn find(
         .filter(leads::tenant_id.eq(tenant_id))
         .filter(leads::id.eq(id))
         .select(Lead::as_select())
-        .first(conn)
+        .get_result(conn)
         .await?)
 }
 
@@ -112,7 +112,9 @@ pub async fn mark_first_action(
     Ok(())
 }
 
-/// The lead and its tenant in one round trip.
+/// The lead and its tenant in one round trip. No LIMIT: a parameterised
+/// LIMIT led PostgreSQL's cached generic plan to walk the tenant's leads by
+/// a tenant-wide index instead of fetching one by key.
 pub async fn find_with_tenant(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
@@ -124,6 +126,6 @@ pub async fn find_with_tenant(
         .filter(leads::tenant_id.eq(tenant_id))
         .filter(leads::id.eq(id))
         .select((Lead::as_select(), crate::Tenant::as_select()))
-        .first(conn)
+        .get_result(conn)
         .await?)
 }

@@ -27,7 +27,7 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Tenant, Memo
     Ok(tenants::table
         .find(id)
         .select(Tenant::as_select())
-        .first(conn)
+        .get_result(conn)
         .await?)
 }
 

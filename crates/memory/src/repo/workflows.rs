@@ -23,7 +23,7 @@ pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Workflow, Me
         .find(id)
         .select(Workflow::as_select())
         .for_update()
-        .first(conn)
+        .get_result(conn)
         .await?)
 }
 
