@@ -6,6 +6,7 @@ use crate::state::AppState;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use core_engine::PaymentMode;
 use diesel_async::AsyncConnection;
 use memory::{Lead, MemoryError, repo};
 use orchestrator::{AcceptedLead, accept_lead};
@@ -15,10 +16,10 @@ use uuid::Uuid;
 
 /// Subscription states that may use the product. Manual mode lets pending
 /// tenants in until an admin activates them.
-fn may_use_product(state: &AppState, status: &str) -> bool {
-    !state.production
+fn may_use_product(production: bool, mode: PaymentMode, status: &str) -> bool {
+    !production
         || matches!(status, "active" | "trialing")
-        || (status == "pending" && state.payment_mode == core_engine::PaymentMode::Manual)
+        || (status == "pending" && mode == PaymentMode::Manual)
 }
 
 /// Stores the lead, its workflow and its `lead_created` event in one
@@ -33,14 +34,19 @@ pub async fn create(
     let (tenant_id, product) = (auth.tenant_id, auth.product);
     let mut conn = state.pool.get().await.map_err(MemoryError::from)?;
     let traceparent = event_bus::current_traceparent();
-    let production_rules = state.clone();
+    let (production, mode) = (state.production, state.payment_mode);
     let accepted = conn
         .transaction(async move |conn| {
-            let tenant = repo::tenants::find(conn, tenant_id).await?;
+            // A valid token for a tenant that no longer exists, or for
+            // another product, is not a credential for this one.
+            let tenant = match repo::tenants::find(conn, tenant_id).await {
+                Err(MemoryError::NotFound) => return Err(ApiError::Unauthorized),
+                other => other?,
+            };
             if tenant.product != product.as_str() {
                 return Err(ApiError::Unauthorized);
             }
-            if !may_use_product(&production_rules, &tenant.subscription_status) {
+            if !may_use_product(production, mode, &tenant.subscription_status) {
                 return Err(ApiError::SubscriptionRequired);
             }
             Ok::<_, ApiError>(accept_lead(conn, &tenant, profile, traceparent).await?)

@@ -243,3 +243,95 @@ async fn production_hides_the_dev_routes() {
         404
     );
 }
+
+/// A token as the gateway issues it, signed with `secret`.
+fn token_for(secret: &str, tenant: uuid::Uuid, product: &str) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({"sub": uuid::Uuid::new_v4(), "tid": tenant, "product": product, "role": "owner", "iat": now, "exp": now + 3600});
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+async fn insert_tenant(app: &TestApp, product: &str, status: &str) -> uuid::Uuid {
+    use diesel_async::{AsyncConnection, RunQueryDsl};
+    let id = uuid::Uuid::new_v4();
+    let tenant = memory::NewTenant {
+        id,
+        name: "Prod Co".into(),
+        product: product.into(),
+        subscription_status: status.into(),
+        timezone: "UTC".into(),
+    };
+    let user = memory::User {
+        id: uuid::Uuid::new_v4(),
+        tenant_id: id,
+        product: product.into(),
+        email: format!("{id}@example.com"),
+        password_hash: "!".into(),
+        role: "owner".into(),
+        created_at: chrono::Utc::now(),
+    };
+    let mut conn = app.conn().await;
+    conn.transaction(async |c| memory::repo::tenants::create(c, &tenant, &user).await)
+        .await
+        .unwrap();
+    let _ = diesel::sql_query("SELECT 1").execute(&mut *conn).await;
+    id
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_production_only_paying_tenants_add_leads() {
+    let secret = "p".repeat(40);
+    let app = TestApp::spawn_with(&[
+        ("APP_ENV", "production"),
+        ("JWT_SECRET", &secret),
+        ("PUBLIC_URL", "https://api.example.com"),
+        ("CORS_ALLOWED_ORIGINS", "https://booker.example.com"),
+        ("PAYMENT_MODE", "manual"),
+        ("ADMIN_SECRET", &secret),
+        ("RESEND_API_KEY", "re_test"),
+        ("EMAIL_FROM", "Ops <ops@example.com>"),
+    ])
+    .await;
+    for (status, expected) in [
+        ("active", 201),
+        ("trialing", 201),
+        ("pending", 201),
+        ("canceled", 403),
+        ("past_due", 403),
+    ] {
+        let tenant = insert_tenant(&app, "saas-booker", status).await;
+        let r = app
+            .post_lead(&token_for(&secret, tenant, "saas-booker"), &warm_lead())
+            .await;
+        assert_eq!(r.status(), expected, "{status}");
+        if expected == 403 {
+            assert_eq!(
+                r.json::<Value>().await.unwrap()["code"],
+                "subscription_required"
+            );
+        }
+    }
+    // A token for another product, or for a tenant that does not exist.
+    let tenant = insert_tenant(&app, "saas-booker", "active").await;
+    assert_eq!(
+        app.post_lead(&token_for(&secret, tenant, "saas-followup"), &warm_lead())
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.post_lead(
+            &token_for(&secret, uuid::Uuid::new_v4(), "saas-booker"),
+            &warm_lead()
+        )
+        .await
+        .status(),
+        401
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM leads").await, 3);
+}

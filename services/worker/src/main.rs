@@ -3,7 +3,10 @@ use core_engine::{Config, Infra, Service, shutdown_signal, telemetry};
 fn main() -> anyhow::Result<()> {
     let config = Config::from_env_or_exit(Service::Worker);
     let _telemetry = telemetry::init(&config);
-    tokio::runtime::Builder::new_multi_thread()
+    // One thread: the worker waits on I/O almost all the time, and a single
+    // thread spares the cross-thread wake-ups a work-stealing pool pays for
+    // every database and Redis reply.
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
         .block_on(async {
