@@ -112,20 +112,24 @@ pub async fn mark_first_action(
     Ok(())
 }
 
-/// The lead and its tenant in one round trip. No LIMIT: a parameterised
-/// LIMIT led PostgreSQL's cached generic plan to walk the tenant's leads by
-/// a tenant-wide index instead of fetching one by key.
+/// The lead and its tenant in one round trip. The lead is fetched by its
+/// primary key alone and its tenant checked here: with a tenant condition in
+/// SQL, PostgreSQL's cached generic plan (made while the table was small)
+/// walked all the tenant's leads through a tenant-wide index instead.
 pub async fn find_with_tenant(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     id: Uuid,
 ) -> Result<(Lead, crate::Tenant), MemoryError> {
     use crate::schema::tenants;
-    Ok(leads::table
+    let (lead, tenant): (Lead, crate::Tenant) = leads::table
         .inner_join(tenants::table)
-        .filter(leads::tenant_id.eq(tenant_id))
         .filter(leads::id.eq(id))
         .select((Lead::as_select(), crate::Tenant::as_select()))
         .get_result(conn)
-        .await?)
+        .await?;
+    if lead.tenant_id != tenant_id {
+        return Err(MemoryError::NotFound);
+    }
+    Ok((lead, tenant))
 }
