@@ -82,3 +82,39 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health))
         .route("/ready", web::get().to(ready));
 }
+
+/// A running probe server: the port it bound and its handles.
+pub struct ProbeServer {
+    pub port: u16,
+    handle: actix_web::dev::ServerHandle,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl ProbeServer {
+    /// Serves /health and /ready on one thread (the worker and the
+    /// scheduler have no other HTTP traffic).
+    pub fn start(probes: Probes, host: &str, port: u16) -> std::io::Result<Self> {
+        let listener = std::net::TcpListener::bind((host, port))?;
+        let port = listener.local_addr()?.port();
+        let server = actix_web::HttpServer::new(move || {
+            actix_web::App::new()
+                .app_data(web::Data::new(probes.clone()))
+                .configure(configure)
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)?
+        .run();
+        let handle = server.handle();
+        Ok(Self {
+            port,
+            handle,
+            task: tokio::spawn(server),
+        })
+    }
+
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        let _ = self.task.await;
+    }
+}

@@ -212,20 +212,25 @@ async fn every_response_carries_a_request_id_and_unknown_routes_are_json_404() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn production_hides_the_dev_routes() {
-    let secret = "s".repeat(40);
-    let app = TestApp::spawn_with(&[
+/// A production gateway in manual payment mode, signing with `secret`.
+async fn production_app(secret: &str) -> TestApp {
+    TestApp::spawn_with(&[
         ("APP_ENV", "production"),
-        ("JWT_SECRET", &secret),
+        ("JWT_SECRET", secret),
         ("PUBLIC_URL", "https://api.example.com"),
         ("CORS_ALLOWED_ORIGINS", "https://booker.example.com"),
         ("PAYMENT_MODE", "manual"),
-        ("ADMIN_SECRET", &secret),
+        ("ADMIN_SECRET", secret),
         ("RESEND_API_KEY", "re_test"),
         ("EMAIL_FROM", "Ops <ops@example.com>"),
     ])
-    .await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn production_hides_the_dev_routes() {
+    let secret = "s".repeat(40);
+    let app = production_app(&secret).await;
     let r = app
         .client
         .post(app.url("/dev/bootstrap"))
@@ -257,7 +262,7 @@ fn token_for(secret: &str, tenant: uuid::Uuid, product: &str) -> String {
 }
 
 async fn insert_tenant(app: &TestApp, product: &str, status: &str) -> uuid::Uuid {
-    use diesel_async::{AsyncConnection, RunQueryDsl};
+    use diesel_async::AsyncConnection;
     let id = uuid::Uuid::new_v4();
     let tenant = memory::NewTenant {
         id,
@@ -279,24 +284,13 @@ async fn insert_tenant(app: &TestApp, product: &str, status: &str) -> uuid::Uuid
     conn.transaction(async |c| memory::repo::tenants::create(c, &tenant, &user).await)
         .await
         .unwrap();
-    let _ = diesel::sql_query("SELECT 1").execute(&mut *conn).await;
     id
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn in_production_only_paying_tenants_add_leads() {
     let secret = "p".repeat(40);
-    let app = TestApp::spawn_with(&[
-        ("APP_ENV", "production"),
-        ("JWT_SECRET", &secret),
-        ("PUBLIC_URL", "https://api.example.com"),
-        ("CORS_ALLOWED_ORIGINS", "https://booker.example.com"),
-        ("PAYMENT_MODE", "manual"),
-        ("ADMIN_SECRET", &secret),
-        ("RESEND_API_KEY", "re_test"),
-        ("EMAIL_FROM", "Ops <ops@example.com>"),
-    ])
-    .await;
+    let app = production_app(&secret).await;
     for (status, expected) in [
         ("active", 201),
         ("trialing", 201),

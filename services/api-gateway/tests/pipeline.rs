@@ -66,6 +66,10 @@ async fn run(product: &str, lead: Value, e: Expect) {
             (Some("qualifier"), Some("heuristic"))
         );
         assert_eq!(log["fallback"], false);
+        let crm = app
+            .count(&format!("SELECT count(*) AS n FROM action_logs WHERE lead_id = '{id}' AND action_type = 'crm_update'"))
+            .await;
+        assert_eq!(crm, 1, "the qualification is recorded as a CRM update");
     }
 }
 

@@ -5,19 +5,15 @@
 mod jobs;
 mod lock;
 
-use actix_web::{App, HttpServer, web};
-use core_engine::probes::{self, Probes};
+use core_engine::probes::{ProbeServer, Probes};
 use core_engine::{Config, Infra};
-use std::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub struct Scheduler {
-    port: u16,
     stop: watch::Sender<bool>,
     runner: JoinHandle<()>,
-    server: actix_web::dev::ServerHandle,
-    server_task: JoinHandle<std::io::Result<()>>,
+    server: ProbeServer,
 }
 
 impl Scheduler {
@@ -32,39 +28,24 @@ impl Scheduler {
             redis: infra.redis.clone(),
             heartbeat: None,
         };
-        let listener = TcpListener::bind((config.host.as_str(), config.port))?;
-        let port = listener.local_addr()?.port();
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(web::Data::new(probes.clone()))
-                .configure(probes::configure)
-        })
-        .workers(1)
-        .disable_signals()
-        .listen(listener)?
-        .run();
-        let handle = server.handle();
-        let server_task = tokio::spawn(server);
-        tracing::info!(port, "scheduler started");
+        let server = ProbeServer::start(probes, &config.host, config.port)?;
+        tracing::info!(port = server.port, "scheduler started");
         Ok(Self {
-            port,
             stop,
             runner,
-            server: handle,
-            server_task,
+            server,
         })
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.server.port
     }
 
     /// Lets a running job finish, then stops.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let _ = self.runner.await;
-        self.server.stop(true).await;
-        let _ = self.server_task.await;
+        self.server.stop().await;
     }
 }
 

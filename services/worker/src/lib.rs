@@ -1,13 +1,11 @@
 //! The worker: consumes workflow events from Redis Streams, runs the
 //! orchestrator for each, relays the outbox, and serves /health and /ready.
 
-use actix_web::{App, HttpServer, web};
-use core_engine::probes::{self, Probes};
+use core_engine::probes::{ProbeServer, Probes};
 use core_engine::{Config, Infra};
 use event_bus::{ConsumerOptions, Handler, HandlerError, Heartbeat, run_consumer};
 use orchestrator::{Orchestrator, ProcessError};
 use shared_types::DomainEvent;
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -37,12 +35,10 @@ impl Handler for WorkflowHandler {
 
 /// A started worker. Dropping it does not stop it: call `shutdown`.
 pub struct Worker {
-    port: u16,
     stop: watch::Sender<bool>,
     consumer: JoinHandle<()>,
     relay: JoinHandle<()>,
-    server: actix_web::dev::ServerHandle,
-    server_task: JoinHandle<std::io::Result<()>>,
+    server: ProbeServer,
 }
 
 impl Worker {
@@ -80,32 +76,18 @@ impl Worker {
             redis: infra.redis.clone(),
             heartbeat: Some(heartbeat),
         };
-        let listener = TcpListener::bind((config.host.as_str(), config.port))?;
-        let port = listener.local_addr()?.port();
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(web::Data::new(probes.clone()))
-                .configure(probes::configure)
-        })
-        .workers(1)
-        .disable_signals()
-        .listen(listener)?
-        .run();
-        let handle = server.handle();
-        let server_task = tokio::spawn(server);
-        tracing::info!(port, "worker started");
+        let server = ProbeServer::start(probes, &config.host, config.port)?;
+        tracing::info!(port = server.port, "worker started");
         Ok(Self {
-            port,
             stop,
             consumer,
             relay,
-            server: handle,
-            server_task,
+            server,
         })
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.server.port
     }
 
     /// Stops reading, finishes in-flight events (acking them), then stops
@@ -114,8 +96,7 @@ impl Worker {
         let _ = self.stop.send(true);
         let _ = self.consumer.await;
         let _ = self.relay.await;
-        self.server.stop(true).await;
-        let _ = self.server_task.await;
+        self.server.stop().await;
         tracing::info!("worker stopped");
     }
 }

@@ -40,7 +40,7 @@ pub(crate) async fn run(
     calls: &mut Vec<ProviderCall>,
 ) -> Result<StepOutput, ProcessError> {
     match (t.agent, t.to) {
-        (Some(AgentType::Qualifier), _) => qualify::run(inner, conn, ctx).await,
+        (Some(AgentType::Qualifier), _) => qualify::run(inner, conn, ctx, calls).await,
         (Some(AgentType::Scheduler), _) => book::run(inner, conn, ctx, calls).await,
         (Some(AgentType::Followup), _) => follow_up::run(inner, conn, ctx, calls).await,
         (None, WorkflowState::Escalated) => escalate::run(inner, conn, ctx, calls).await,
