@@ -11,7 +11,8 @@ use tracing::Instrument;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum JobName {
-    /// Relays outbox rows nothing published (Redis was down).
+    /// Relays outbox rows nothing published (Redis was down) and deletes
+    /// rows published more than a day ago.
     OutboxSweep,
 }
 

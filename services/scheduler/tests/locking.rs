@@ -31,3 +31,39 @@ async fn two_replicas_starting_a_job_together_run_it_once() {
             .is_some()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_events_published_long_ago_are_purged_from_the_outbox() {
+    use diesel_async::RunQueryDsl;
+    let db = TestDatabase::new().await.unwrap();
+    let pool = memory::create_pool(&db.url, 2).unwrap();
+    let mut conn = pool.get().await.unwrap();
+    diesel::sql_query(
+        "INSERT INTO outbox (id, event_type, envelope, published_at) VALUES \
+         (gen_random_uuid(), 'lead_created', '{}', now() - interval '2 days'), \
+         (gen_random_uuid(), 'lead_created', '{}', now()), \
+         (gen_random_uuid(), 'lead_created', '{}', NULL)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let day_ago = chrono::Utc::now() - chrono::Duration::days(1);
+    assert_eq!(
+        memory::repo::outbox::purge_published(&mut conn, day_ago, 100)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        memory::repo::outbox::unpublished_count(&mut conn)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        memory::repo::outbox::purge_published(&mut conn, day_ago, 100)
+            .await
+            .unwrap(),
+        0
+    );
+}

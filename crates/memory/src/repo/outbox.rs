@@ -57,3 +57,23 @@ pub async fn unpublished_count(conn: &mut AsyncPgConnection) -> Result<i64, Memo
         .get_result(conn)
         .await?)
 }
+
+/// Deletes up to `limit` events published before `before`: the outbox is a
+/// hand-off, not history (transitions and logs are the history).
+pub async fn purge_published(
+    conn: &mut AsyncPgConnection,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> Result<usize, MemoryError> {
+    let ids: Vec<Uuid> = outbox::table
+        .filter(outbox::published_at.lt(before))
+        .select(outbox::id)
+        .limit(limit)
+        .load(conn)
+        .await?;
+    Ok(
+        diesel::delete(outbox::table.filter(outbox::id.eq_any(&ids)))
+            .execute(conn)
+            .await?,
+    )
+}
