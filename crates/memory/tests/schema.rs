@@ -38,7 +38,12 @@ async fn tenant_with_leads(conn: &mut memory::AsyncPgConnection, n: usize) -> (U
             source: "test".into(),
             metadata: serde_json::json!({}),
         };
-        leads.push(repo::leads::insert(conn, &lead).await.unwrap().id);
+        diesel::insert_into(memory::schema::leads::table)
+            .values(&lead)
+            .execute(conn)
+            .await
+            .unwrap();
+        leads.push(lead.id);
     }
     (tenant_id, leads)
 }

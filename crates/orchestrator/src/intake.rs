@@ -27,45 +27,38 @@ pub async fn accept_lead(
         .parse()
         .map_err(|e: shared_types::ParseEnumError| MemoryError::Conflict(e.to_string()))?;
     let product = Catalog::embedded().get(slug);
-    let lead = memory::repo::leads::insert(
-        conn,
-        &NewLead {
-            id: Uuid::new_v4(),
-            tenant_id: tenant.id,
-            name: profile.name,
-            email: profile.email.as_str().to_owned(),
-            phone: profile.phone,
-            source: profile.source,
-            metadata: serde_json::Value::Object(profile.metadata),
-        },
-    )
-    .await?;
-    let workflow = memory::repo::workflows::insert(
-        conn,
-        &NewWorkflow {
-            id: Uuid::new_v4(),
-            tenant_id: tenant.id,
-            lead_id: lead.id,
-            workflow_type: product.workflow_type.clone(),
-            goal: product.goal.clone(),
-            allowed_agents: product.agents.iter().map(|a| a.to_string()).collect(),
-            product: product.slug.to_string(),
-            product_config: serde_json::to_value(product).expect("config serializes"),
-        },
-    )
-    .await?;
+    let lead = NewLead {
+        id: Uuid::new_v4(),
+        tenant_id: tenant.id,
+        name: profile.name,
+        email: profile.email.as_str().to_owned(),
+        phone: profile.phone,
+        source: profile.source,
+        metadata: serde_json::Value::Object(profile.metadata),
+    };
+    let workflow = NewWorkflow {
+        id: Uuid::new_v4(),
+        tenant_id: tenant.id,
+        lead_id: lead.id,
+        workflow_type: product.workflow_type.clone(),
+        goal: product.goal.clone(),
+        allowed_agents: product.agents.iter().map(|a| a.to_string()).collect(),
+        product: product.slug.to_string(),
+        product_config: serde_json::to_value(product).expect("config serializes"),
+    };
     let mut event = DomainEvent::for_workflow(
         EventType::LeadCreated,
         tenant.id,
         WorkflowEventPayload {
             workflow_id: workflow.id,
             lead_id: lead.id,
-            step: workflow.step,
+            step: 0,
         },
     );
     event.occurred_at = Utc::now();
     event.traceparent = traceparent;
-    memory::repo::outbox::enqueue(conn, &event).await?;
+    let (lead, workflow) =
+        memory::repo::intake::insert_lead(conn, &lead, &workflow, &event).await?;
     Ok(AcceptedLead {
         lead,
         workflow,

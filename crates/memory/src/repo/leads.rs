@@ -1,17 +1,9 @@
 use crate::schema::leads;
-use crate::{Lead, MemoryError, NewLead};
+use crate::{Lead, MemoryError};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
-
-pub async fn insert(conn: &mut AsyncPgConnection, lead: &NewLead) -> Result<Lead, MemoryError> {
-    Ok(diesel::insert_into(leads::table)
-        .values(lead)
-        .returning(Lead::as_returning())
-        .get_result(conn)
-        .await?)
-}
 
 pub async fn find(
     conn: &mut AsyncPgConnection,

@@ -1,6 +1,7 @@
 //! Repositories: plain async functions over a connection, so callers choose
 //! the transaction boundary.
 
+pub mod intake;
 pub mod leads;
 pub mod logs;
 pub mod meetings;

@@ -1,20 +1,9 @@
 use crate::schema::{workflow_transitions, workflows};
-use crate::{MemoryError, NewWorkflow, Transition, Workflow};
+use crate::{MemoryError, Transition, Workflow};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
-
-pub async fn insert(
-    conn: &mut AsyncPgConnection,
-    wf: &NewWorkflow,
-) -> Result<Workflow, MemoryError> {
-    Ok(diesel::insert_into(workflows::table)
-        .values(wf)
-        .returning(Workflow::as_returning())
-        .get_result(conn)
-        .await?)
-}
 
 /// Locks the workflow row until the surrounding transaction ends, so two
 /// workers delivered the same event run one after the other, not together.
