@@ -2,7 +2,9 @@
 # `make bench`: release binaries, then the hot-path benchmark driver
 # (services/api-gateway/benches/hot_path.rs). Tunables: BENCH_LEADS,
 # BENCH_CONCURRENCY, BENCH_PACED_RATE, BENCH_PACED_SECONDS,
-# BENCH_OVERLOAD_LEADS, BENCH_OVERLOAD_CONCURRENCY, BENCH_PRODUCT.
+# BENCH_OVERLOAD_LEADS, BENCH_OVERLOAD_CONCURRENCY, BENCH_PRODUCT,
+# BENCH_SETTLE_SECONDS (pause before the paced phase, default 70),
+# BENCH_POOL_SIZE, BENCH_DB_STATS=1 (busiest indexes).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --release --bins -q
