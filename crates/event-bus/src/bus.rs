@@ -13,8 +13,6 @@ pub struct BusConfig {
     pub group: String,
     /// Deliveries (first try plus retries) before an event is dead-lettered.
     pub max_deliveries: u32,
-    /// Approximate length the main stream is trimmed to.
-    pub max_len: usize,
     /// First retry delay; doubled per attempt, capped at `max_backoff`.
     pub backoff_base: Duration,
     pub max_backoff: Duration,
@@ -28,7 +26,6 @@ impl BusConfig {
             prefix: prefix.into(),
             group: "workers".into(),
             max_deliveries: 5,
-            max_len: 100_000,
             backoff_base: Duration::from_millis(500),
             max_backoff: Duration::from_secs(60),
             claim_idle: Duration::from_secs(30),
@@ -83,7 +80,7 @@ pub struct EventBus {
 const PROMOTE_DUE: &str = r"
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 for _, m in ipairs(due) do
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'envelope', m)
+  redis.call('XADD', KEYS[2], '*', 'envelope', m)
   redis.call('ZREM', KEYS[1], m)
 end
 return #due
@@ -139,16 +136,14 @@ impl EventBus {
         }
     }
 
-    /// Appends an event to the main stream, trimming it approximately.
+    /// Appends an event to the main stream. Trimming is `trim_acknowledged`'s
+    /// job: a length cap here would also drop entries no one has read yet.
     #[tracing::instrument(skip_all, fields(event.id = %event.id, event.type = %event.event_type))]
     pub async fn publish(&self, event: &DomainEvent) -> Result<String, BusError> {
         let mut c = self.conn().await?;
         let envelope = serde_json::to_string(event).expect("events serialize");
         let r = redis::cmd("XADD")
             .arg(&self.keys.stream)
-            .arg("MAXLEN")
-            .arg("~")
-            .arg(self.cfg.max_len)
             .arg("*")
             .arg("envelope")
             .arg(envelope)
@@ -327,10 +322,37 @@ impl EventBus {
             .arg(&self.keys.stream)
             .arg(chrono::Utc::now().timestamp_millis())
             .arg(limit)
-            .arg(self.cfg.max_len)
             .query_async(&mut c)
             .await;
         self.settle(n)
+    }
+
+    /// Trims (approximately) the entries below the group's oldest unacked
+    /// entry, or below its last delivered one when nothing is pending:
+    /// everything trimmed has been read and acknowledged.
+    pub async fn trim_acknowledged(&self) -> Result<(), BusError> {
+        let mut c = self.conn().await?;
+        let groups: RedisResult<redis::streams::StreamInfoGroupsReply> =
+            c.xinfo_groups(&self.keys.stream).await;
+        let groups = self.settle(groups)?;
+        let Some(group) = groups.groups.iter().find(|g| g.name == self.cfg.group) else {
+            return Ok(());
+        };
+        let pending: RedisResult<redis::streams::StreamPendingReply> =
+            c.xpending(&self.keys.stream, &self.cfg.group).await;
+        let floor = match self.settle(pending)? {
+            redis::streams::StreamPendingReply::Data(d) => d.start_id,
+            // Empty (or a future variant): nothing is pending.
+            _ => group.last_delivered_id.clone(),
+        };
+        let r: RedisResult<i64> = redis::cmd("XTRIM")
+            .arg(&self.keys.stream)
+            .arg("MINID")
+            .arg("~")
+            .arg(floor)
+            .query_async(&mut c)
+            .await;
+        self.settle(r).map(|_| ())
     }
 
     pub async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, BusError> {

@@ -46,6 +46,9 @@ impl Heartbeat {
     }
 }
 
+/// How often acknowledged entries are trimmed from the stream.
+const TRIM_EVERY: Duration = Duration::from_secs(5);
+
 #[derive(Debug, Clone)]
 pub struct ConsumerOptions {
     pub consumer: String,
@@ -83,11 +86,18 @@ pub async fn run_consumer<H: Handler>(
 ) {
     let permits = Arc::new(Semaphore::new(opts.concurrency));
     let mut last_maintenance = Instant::now() - opts.maintenance_every;
+    let mut last_trim = Instant::now();
     while !*shutdown.borrow() {
         heartbeat.beat();
         if last_maintenance.elapsed() >= opts.maintenance_every {
             last_maintenance = Instant::now();
             maintenance(&bus, &opts.consumer).await;
+            if last_trim.elapsed() >= TRIM_EVERY {
+                last_trim = Instant::now();
+                if let Err(e) = bus.trim_acknowledged().await {
+                    tracing::warn!(error = %e, "stream trim failed");
+                }
+            }
         }
         let free = permits.available_permits();
         if free == 0 {

@@ -144,3 +144,45 @@ async fn the_consumer_loop_retries_and_then_acks() {
     assert_eq!(bus.in_flight().await.unwrap(), 0);
     assert!(heartbeat.age().unwrap() < Duration::from_secs(5));
 }
+
+#[tokio::test]
+async fn trimming_drops_acknowledged_entries_and_keeps_unread_and_pending_ones() {
+    use deadpool_redis::redis::AsyncCommands;
+    let redis = TestRedis::new();
+    let bus = bus(&redis);
+    bus.ensure_group().await.unwrap();
+    for _ in 0..500 {
+        bus.publish(&event()).await.unwrap();
+    }
+    let mut read = 0;
+    while read < 500 {
+        let batch = bus
+            .read("c1", 100, Duration::from_millis(10))
+            .await
+            .unwrap();
+        read += batch.len();
+        for d in batch {
+            bus.ack(&d).await.unwrap();
+        }
+    }
+    let pending = event();
+    bus.publish(&pending).await.unwrap();
+    let got = read_all(&bus, "c1").await;
+    assert_eq!(got.len(), 1, "read but never acked");
+    let unread = event();
+    bus.publish(&unread).await.unwrap();
+
+    bus.trim_acknowledged().await.unwrap();
+    let mut c = redis.pool.get().await.unwrap();
+    let len: usize = c.xlen(format!("{}:events", redis.prefix)).await.unwrap();
+    assert!(len < 500, "acknowledged entries were trimmed, {len} left");
+    assert!(len >= 2);
+    let next = read_all(&bus, "c2").await;
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].event.id, unread.id);
+    bus.ack(&next[0]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let orphans = bus.reclaim("c2", 10).await.unwrap();
+    assert_eq!(orphans.len(), 1);
+    assert_eq!(orphans[0].event.id, pending.id);
+}

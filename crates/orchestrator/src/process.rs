@@ -104,6 +104,10 @@ impl Orchestrator {
         let result = conn
             .transaction(async move |conn| {
                 let (outcome, mut next) = inner.step(conn, event, p, trigger, calls_ref).await?;
+                // Every emitted event is published, the ones consumed here
+                // too (webhooks and metrics want lead_qualified); a worker
+                // receiving a consumed one finds its step passed and skips it.
+                let mut emitted = Vec::new();
                 while let Some(n) = next.take_if(|n| n.event_type.drives_workflow()) {
                     let Some((t, np)) = route(&n)? else { break };
                     let continued = conn
@@ -113,33 +117,30 @@ impl Orchestrator {
                         Ok((_, after)) => next = after,
                         Err(e) => {
                             tracing::warn!(error = %e, event.id = %n.id, "next step deferred to the event bus");
-                            next = Some(n);
-                            break;
                         }
                     }
+                    emitted.push(n);
                 }
-                if let Some(n) = &next {
-                    memory::repo::outbox::enqueue(conn, n).await?;
+                emitted.extend(next);
+                for e in &emitted {
+                    memory::repo::outbox::enqueue(conn, e).await?;
                 }
-                // On success the provider calls are logged in this same
-                // transaction; on failure, below, after the rollback.
                 let logs = action_logs(event.tenant_id, p, calls_ref);
                 memory::repo::logs::insert_action_logs(conn, &logs).await?;
-                calls_ref.clear();
-                Ok::<_, ProcessError>((outcome, next))
+                Ok::<_, ProcessError>((outcome, emitted))
             })
             .await;
-        if !calls.is_empty() {
+        // The calls were logged in the transaction; if it did not commit,
+        // they happened all the same and are logged now.
+        if result.is_err() && !calls.is_empty() {
             let logs = action_logs(event.tenant_id, p, &calls);
             if let Err(e) = memory::repo::logs::insert_action_logs(&mut conn, &logs).await {
                 tracing::error!(error = %e, "could not record provider calls");
             }
         }
         drop(conn);
-        let (outcome, next) = result?;
-        if let Some(n) = next
-            && let Err(e) = self.inner.relay.publish_now(std::slice::from_ref(&n)).await
-        {
+        let (outcome, emitted) = result?;
+        if let Err(e) = self.inner.relay.publish_now(&emitted).await {
             tracing::warn!(error = %e, "fast publish failed; the outbox sweep will relay it");
         }
         Ok(outcome)

@@ -70,6 +70,13 @@ async fn run(product: &str, lead: Value, e: Expect) {
             .count(&format!("SELECT count(*) AS n FROM action_logs WHERE lead_id = '{id}' AND action_type = 'crm_update'"))
             .await;
         assert_eq!(crm, 1, "the qualification is recorded as a CRM update");
+        let qualified_events = app
+            .count(&format!("SELECT count(*) AS n FROM outbox WHERE event_type = 'lead_qualified' AND envelope->'payload'->>'leadId' = '{id}'"))
+            .await;
+        assert_eq!(
+            qualified_events, 1,
+            "lead_qualified is published even when the next step ran at once"
+        );
     }
 }
 

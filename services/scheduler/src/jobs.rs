@@ -48,11 +48,17 @@ pub fn all(config: &Config) -> anyhow::Result<Vec<Job>> {
 async fn run_one(job: &Job, infra: &Infra) -> anyhow::Result<Option<usize>> {
     run_exclusive(&infra.pool, job.name.lock_key(), async {
         match job.name {
-            JobName::OutboxSweep => Ok(infra
-                .orchestrator
-                .relay()
-                .sweep(Duration::from_secs(1), 1000)
-                .await?),
+            JobName::OutboxSweep => {
+                let relayed = infra
+                    .orchestrator
+                    .relay()
+                    .sweep(Duration::from_secs(1), 1000)
+                    .await?;
+                let mut conn = infra.pool.get().await?;
+                let day_ago = Utc::now() - chrono::Duration::days(1);
+                memory::repo::outbox::purge_published(&mut conn, day_ago, 5000).await?;
+                Ok(relayed)
+            }
         }
     })
     .await

@@ -71,7 +71,8 @@ CREATE TABLE leads (
     UNIQUE (tenant_id, id)
 );
 CREATE INDEX leads_tenant_created_idx ON leads (tenant_id, created_at DESC, id DESC);
-CREATE INDEX leads_tenant_status_idx ON leads (tenant_id, status);
+-- Serves status-filtered pages in list order, without sorting.
+CREATE INDEX leads_tenant_status_idx ON leads (tenant_id, status, created_at DESC, id DESC);
 
 CREATE TABLE workflows (
     id uuid PRIMARY KEY,
@@ -207,6 +208,7 @@ CREATE TABLE outbox (
     publish_attempts integer NOT NULL DEFAULT 0
 );
 CREATE INDEX outbox_unpublished_idx ON outbox (created_at) WHERE published_at IS NULL;
+CREATE INDEX outbox_published_idx ON outbox (published_at) WHERE published_at IS NOT NULL;
 
 -- A call made for a lead references the lead; a tenant-level call (billing)
 -- has none. tenant_id is not a foreign key, so logging never locks the

@@ -72,3 +72,18 @@ pub async fn lock_calendar(
         .await?;
     Ok(())
 }
+
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<(), MemoryError> {
+    diesel::delete(
+        meetings::table
+            .filter(meetings::tenant_id.eq(tenant_id))
+            .filter(meetings::id.eq(id)),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

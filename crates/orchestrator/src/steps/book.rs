@@ -125,6 +125,9 @@ pub(super) async fn run(
     calls.extend(c);
     if let Err(e) = result {
         let why = classify(e)?;
+        // The booking falls back to following up: the slot must not stay
+        // taken by a meeting that is on no calendar.
+        memory::repo::meetings::delete(conn, ctx.tenant.id, meeting.id).await?;
         return Ok(StepOutput {
             failure: Some(format!("calendar refused the event: {why}")),
             ..Default::default()
