@@ -244,3 +244,79 @@ async fn an_email_outage_keeps_the_qualification_and_retries_only_the_email() {
         1
     );
 }
+
+/// A throwaway service-account key file made at run time.
+fn service_account_json(token_uri: &str) -> String {
+    let out = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+        ])
+        .output()
+        .expect("the openssl CLI makes a throwaway key");
+    assert!(out.status.success());
+    json!({
+        "type": "service_account",
+        "client_email": "growthos@test-project.iam.gserviceaccount.com",
+        "private_key": String::from_utf8(out.stdout).unwrap(),
+        "token_uri": token_uri,
+    })
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_booking_the_calendar_refuses_frees_the_slot_and_follows_up_instead() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let google = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"access_token": "ya29.test", "expires_in": 3599, "token_type": "Bearer"}),
+        ))
+        .mount(&google)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/freeBusy"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"kind": "calendar#freeBusy", "calendars": {"primary": {"busy": []}}}),
+        ))
+        .mount(&google)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/calendars/primary/events"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({"error": {"errors": [{"domain": "calendar",
+            "reason": "forbiddenForServiceAccounts", "message": "Service accounts cannot invite attendees without Domain-Wide Delegation of Authority."}],
+            "code": 403, "message": "Service accounts cannot invite attendees without Domain-Wide Delegation of Authority."}})))
+        .mount(&google)
+        .await;
+    let token_url = format!("{}/token", google.uri());
+    let credentials = service_account_json(&token_url);
+    let app = TestApp::spawn_with(&[
+        ("GOOGLE_CALENDAR_CREDENTIALS", &credentials),
+        ("GOOGLE_OAUTH_TOKEN_URL", &token_url),
+        ("GOOGLE_CALENDAR_API_BASE", &google.uri()),
+    ])
+    .await;
+    let (token, _) = app.tenant("saas-booker").await;
+    let id = app.new_lead(&token, &hot_lead()).await;
+    app.drain().await;
+    let l = app.lead(&token, &id).await;
+    assert!(
+        l["meetings"].as_array().unwrap().is_empty(),
+        "no meeting stays booked without its calendar event"
+    );
+    assert_eq!(l["workflows"][0]["currentState"], "following_up");
+    assert_eq!(l["status"], "contacted");
+    let messages = l["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(
+        messages[0]["kind"], "marketing",
+        "a follow-up instead of a confirmation"
+    );
+    let q = format!("lead_id = '{id}'");
+    assert_eq!(app.count(&format!("SELECT count(*) AS n FROM action_logs WHERE {q} AND action_type = 'calendar_event' AND NOT success")).await, 1);
+}
