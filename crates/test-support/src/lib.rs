@@ -5,6 +5,9 @@
 //! lock so parallel test processes (nextest runs one per test) share it.
 
 pub mod fakes;
+mod rsa_key;
+
+pub use rsa_key::rsa_key_pair;
 
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};

@@ -245,23 +245,12 @@ async fn an_email_outage_keeps_the_qualification_and_retries_only_the_email() {
     );
 }
 
-/// A throwaway service-account key file made at run time.
+/// A service-account key file with a throwaway key made at run time.
 fn service_account_json(token_uri: &str) -> String {
-    let out = std::process::Command::new("openssl")
-        .args([
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-        ])
-        .output()
-        .expect("the openssl CLI makes a throwaway key");
-    assert!(out.status.success());
     json!({
         "type": "service_account",
         "client_email": "growthos@test-project.iam.gserviceaccount.com",
-        "private_key": String::from_utf8(out.stdout).unwrap(),
+        "private_key": test_support::rsa_key_pair().0,
         "token_uri": token_uri,
     })
     .to_string()

@@ -197,15 +197,7 @@ async fn every_response_carries_a_request_id_and_unknown_routes_are_json_404() {
         (h["status"].as_str(), h["service"].as_str()),
         (Some("ok"), Some("api-gateway"))
     );
-    let ready: Value = app
-        .client
-        .get(app.url("/ready"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready: Value = app.get_json("/ready").await;
     assert_eq!(
         ready["checks"],
         json!({"database": "ok", "redis": "ok", "migrations": "ok"})

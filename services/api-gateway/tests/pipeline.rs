@@ -236,15 +236,7 @@ async fn the_booking_confirmation_carries_an_ics_invite_for_the_booked_time() {
         calls, 1,
         "the confirmation email carried the invite attachment"
     );
-    let dev: Value = app
-        .client
-        .get(app.url("/dev/outbox"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let dev: Value = app.get_json("/dev/outbox").await;
     assert_eq!(
         dev["emails"][0]["to"],
         json!("dana@brightsmiles-dental.com")

@@ -2,9 +2,6 @@
 //! assertion like Google does, plus Calendar v3 response builders.
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use action_layer::{Calendar, CalendarEvent, GoogleCalendarConfig, calendar_event_id};
@@ -22,42 +19,7 @@ pub const CLIENT_EMAIL: &str = "growthos@fake-proj.iam.gserviceaccount.com";
 pub const CALENDAR_ID: &str = "owner@joesplumbing.example";
 pub const EVENTS_PATH: &str = "/calendar/v3/calendars/owner%40joesplumbing.example/events";
 
-/// A throwaway RSA key pair made at test time (never committed):
-/// (PKCS#8 private PEM, public PEM).
-pub fn key_pair() -> &'static (String, String) {
-    static KEYS: OnceLock<(String, String)> = OnceLock::new();
-    KEYS.get_or_init(|| {
-        let private = Command::new("openssl")
-            .args([
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:2048",
-            ])
-            .output()
-            .expect("these tests need the openssl CLI to make a throwaway RSA key");
-        assert!(private.status.success(), "openssl genpkey failed");
-        let mut child = Command::new("openssl")
-            .args(["pkey", "-pubout"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("openssl pkey");
-        child
-            .stdin
-            .take()
-            .expect("stdin is piped")
-            .write_all(&private.stdout)
-            .expect("write private key");
-        let public = child.wait_with_output().expect("openssl pkey -pubout");
-        assert!(public.status.success(), "openssl pkey failed");
-        (
-            String::from_utf8(private.stdout).expect("PEM is ASCII"),
-            String::from_utf8(public.stdout).expect("PEM is ASCII"),
-        )
-    })
-}
+use test_support::rsa_key_pair as key_pair;
 
 pub fn calendar(server: &MockServer) -> Calendar {
     let credentials = json!({

@@ -87,6 +87,18 @@ impl TestApp {
         )
     }
 
+    /// GET without credentials, body as JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub async fn post_lead(&self, token: &str, body: &Value) -> reqwest::Response {
         self.client
             .post(self.url("/api/leads"))
