@@ -4,7 +4,9 @@
 # BENCH_CONCURRENCY, BENCH_PACED_RATE, BENCH_PACED_SECONDS,
 # BENCH_OVERLOAD_LEADS, BENCH_OVERLOAD_CONCURRENCY, BENCH_PRODUCT,
 # BENCH_SETTLE_SECONDS (pause before the paced phase, default 70),
-# BENCH_POOL_SIZE, BENCH_DB_STATS=1 (busiest indexes).
+# BENCH_POOL_SIZE, BENCH_DB_STATS=1 (busiest indexes), BENCH_TENANT_RATE_LIMIT
+# (the gateway's RATE_LIMIT_TENANT_PER_MIN, default 100000000 so the one
+# benchmark tenant is never throttled).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --release --bins -q

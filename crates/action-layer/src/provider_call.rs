@@ -13,9 +13,10 @@ use uuid::Uuid;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProviderCall {
     /// "email" | "calendar_event" | "calendar_freebusy" | "calendar_token" |
-    /// "webhook" | "crm_update"
+    /// "webhook" | "crm_update" | "billing_customer" | "billing_checkout" |
+    /// "billing_subscription"
     pub action_type: &'static str,
-    /// "resend" | "outbox" | "google" | "internal" | "webhook" | "none"
+    /// "resend" | "outbox" | "google" | "internal" | "webhook" | "stripe" | "none"
     pub provider: &'static str,
     pub idempotency_key: Option<String>,
     pub request: Value,

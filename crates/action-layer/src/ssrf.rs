@@ -9,6 +9,28 @@ use url::{Host, Url};
 
 use crate::provider_call::ActionError;
 
+/// An HTTP client for one user-supplied URL: the guard has vetted its host,
+/// the client connects only to the vetted addresses, follows no redirect
+/// (one could point inside) and uses no proxy (a proxy would resolve the
+/// host again, undoing the vetting).
+pub async fn guarded_client(
+    url: &str,
+    allow_loopback: bool,
+    timeout: std::time::Duration,
+) -> Result<reqwest::Client, ActionError> {
+    let addrs = check_public_url(url, allow_loopback).await?;
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .timeout(timeout);
+    if let Some(Host::Domain(domain)) = Url::parse(url).ok().as_ref().and_then(Url::host) {
+        builder = builder.resolve_to_addrs(domain, &addrs);
+    }
+    builder
+        .build()
+        .map_err(|e| ActionError::Permanent(format!("http client: {e}")))
+}
+
 /// Checks that `url` is http(s) and that every address its host resolves to
 /// is public. `allow_loopback` admits loopback only (tests and development),
 /// never private or metadata ranges.

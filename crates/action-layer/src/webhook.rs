@@ -7,10 +7,10 @@ use hmac::{Hmac, KeyInit, Mac};
 use reqwest::header::{CONTENT_TYPE, USER_AGENT};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use url::{Host, Url};
+use url::Url;
 
 use crate::provider_call::{ActionError, CallTimer, ProviderCall, transport_error};
-use crate::ssrf::check_public_url;
+use crate::ssrf::guarded_client;
 
 const SIGNATURE_HEADER: &str = "X-GrowthOS-Signature";
 const EVENT_ID_HEADER: &str = "X-GrowthOS-Event-Id";
@@ -76,24 +76,9 @@ impl WebhookSender {
         payload: String,
         idempotency_key: &str,
     ) -> Result<u16, (Option<u16>, ActionError)> {
-        let addrs = check_public_url(url, self.cfg.allow_loopback)
+        let client = guarded_client(url, self.cfg.allow_loopback, self.cfg.timeout)
             .await
             .map_err(|err| (None, err))?;
-        let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            // A proxy would resolve the host again, undoing the vetting.
-            .no_proxy()
-            .timeout(self.cfg.timeout);
-        if let Some(domain) = domain_of(url) {
-            // Connect only to the addresses the guard vetted.
-            builder = builder.resolve_to_addrs(&domain, &addrs);
-        }
-        let client = builder.build().map_err(|err| {
-            (
-                None,
-                ActionError::Permanent(format!("webhook client: {}", transport_error(&err))),
-            )
-        })?;
         let timestamp = Utc::now().timestamp();
         let signature = sign(signing_secret, timestamp, payload.as_bytes());
         let response = client
@@ -146,13 +131,6 @@ fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
 }
 
 /// The host name of `url`, or `None` for IP literals (nothing to resolve).
-fn domain_of(url: &str) -> Option<String> {
-    match Url::parse(url).ok()?.host()? {
-        Host::Domain(domain) => Some(domain.to_owned()),
-        Host::Ipv4(_) | Host::Ipv6(_) => None,
-    }
-}
-
 fn origin(url: &str) -> String {
     Url::parse(url)
         .map(|u| u.origin().ascii_serialization())

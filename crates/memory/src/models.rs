@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = tenants)]
 #[serde(rename_all = "camelCase")]
 pub struct Tenant {
@@ -49,7 +49,7 @@ pub struct NewTenant {
     pub timezone: String,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = users)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
@@ -63,7 +63,7 @@ pub struct User {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = leads)]
 #[serde(rename_all = "camelCase")]
 pub struct Lead {
@@ -94,7 +94,7 @@ pub struct NewLead {
     pub metadata: serde_json::Value,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = workflows)]
 #[serde(rename_all = "camelCase")]
 pub struct Workflow {
@@ -131,7 +131,7 @@ pub struct NewWorkflow {
     pub product_config: serde_json::Value,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = workflow_transitions)]
 #[serde(rename_all = "camelCase")]
 pub struct Transition {
@@ -147,7 +147,7 @@ pub struct Transition {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = agent_logs)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentLog {
@@ -169,7 +169,7 @@ pub struct AgentLog {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = meetings)]
 #[serde(rename_all = "camelCase")]
 pub struct Meeting {
@@ -187,7 +187,7 @@ pub struct Meeting {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = messages)]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
@@ -234,4 +234,39 @@ pub struct NewActionLog {
 pub struct OutboxRow {
     pub id: Uuid,
     pub envelope: serde_json::Value,
+}
+
+/// A change to a tenant's settings: `None` leaves a column as it is,
+/// `Some(None)` clears a nullable one.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = tenants)]
+pub struct TenantSettings {
+    pub timezone: Option<String>,
+    pub business_hours: Option<serde_json::Value>,
+    pub meeting_duration_minutes: Option<i32>,
+    pub notification_email: Option<Option<String>>,
+    pub from_name: Option<Option<String>>,
+    pub reply_to: Option<Option<String>>,
+    pub physical_address: Option<Option<String>>,
+    pub calendar_id: Option<Option<String>>,
+    pub webhook_url: Option<Option<String>>,
+}
+
+/// A tenant API key. Only a hash of the key is stored; the key itself is
+/// shown once, when created.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = api_keys)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKey {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub name: String,
+    #[serde(skip)]
+    pub key_hash: String,
+    /// The first characters of the key, so its owner can tell keys apart.
+    pub key_prefix: String,
+    pub scope: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
 }

@@ -110,7 +110,9 @@ pub const TRANSITIONS: &[Transition] = &[
         to: S::FollowingUp, emits: E::FollowupSent, lead_status: Some(LeadStatus::Contacted), on_failure: Some(S::Escalated) },
     Transition { from: &[S::FollowingUp], trigger: FollowupDue, when: AttemptsExhausted, agent: None,
         to: S::Escalated, emits: E::WorkflowEscalated, lead_status: None, on_failure: None },
-    Transition { from: &[S::FollowingUp, S::MeetingScheduled], trigger: Closed, when: Always, agent: None,
+    // A lead that answered, converted or was lost is never contacted again,
+    // whatever step its workflow had reached.
+    Transition { from: &[S::LeadReceived, S::Qualified, S::FollowingUp, S::MeetingScheduled], trigger: Closed, when: Always, agent: None,
         to: S::Completed, emits: E::WorkflowCompleted, lead_status: None, on_failure: None },
 ];
 

@@ -4,6 +4,7 @@
 //! agent and its action and writing the outcome and the next event in one
 //! transaction.
 
+mod closing;
 mod context;
 pub mod emails;
 pub mod fsm;
@@ -12,7 +13,8 @@ mod process;
 mod relay;
 mod steps;
 
+pub use closing::{ClosedLead, Closure, close_lead, requeue};
 pub use context::{Providers, Settings};
 pub use intake::{AcceptedLead, accept_lead};
-pub use process::{Orchestrator, Outcome, ProcessError};
+pub use process::{Orchestrator, Outcome, ProcessError, action_log};
 pub use relay::OutboxRelay;

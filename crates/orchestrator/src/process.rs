@@ -274,20 +274,30 @@ fn action_logs(
 ) -> Vec<NewActionLog> {
     calls
         .iter()
-        .map(|c| NewActionLog {
-            id: Uuid::new_v4(),
-            tenant_id,
-            workflow_id: Some(p.workflow_id),
-            lead_id: Some(p.lead_id),
-            action_type: c.action_type.to_owned(),
-            provider: c.provider.to_owned(),
-            idempotency_key: c.idempotency_key.clone(),
-            request: c.request.clone(),
-            response: c.response.clone(),
-            status_code: c.status_code.map(i32::from),
-            success: c.success,
-            error: c.error.clone(),
-            duration_ms: c.duration_ms.min(i32::MAX as u64) as i32,
-        })
+        .map(|c| action_log(tenant_id, Some(p.workflow_id), Some(p.lead_id), c))
         .collect()
+}
+
+/// The action_logs row of one provider call.
+pub fn action_log(
+    tenant_id: Uuid,
+    workflow_id: Option<Uuid>,
+    lead_id: Option<Uuid>,
+    c: &ProviderCall,
+) -> NewActionLog {
+    NewActionLog {
+        id: Uuid::new_v4(),
+        tenant_id,
+        workflow_id,
+        lead_id,
+        action_type: c.action_type.to_owned(),
+        provider: c.provider.to_owned(),
+        idempotency_key: c.idempotency_key.clone(),
+        request: c.request.clone(),
+        response: c.response.clone(),
+        status_code: c.status_code.map(i32::from),
+        success: c.success,
+        error: c.error.clone(),
+        duration_ms: c.duration_ms.min(i32::MAX as u64) as i32,
+    }
 }

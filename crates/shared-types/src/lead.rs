@@ -60,7 +60,7 @@ impl Score {
 }
 
 /// The body of POST /api/leads as clients send it.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LeadInput {
     pub name: Option<String>,

@@ -6,6 +6,13 @@ use std::sync::{Arc, Mutex};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+mod stripe;
+
+pub use stripe::{
+    FakeStripe, FakeSubscription, STRIPE_API_VERSION, StripeRequest, invoice_object, stripe_event,
+    stripe_event_with, stripe_signature, stripe_signature_with, unix_now, webhook_secret,
+};
+
 /// Resend: POST /emails with Bearer auth, a User-Agent and Idempotency-Key
 /// semantics (same key + same payload replays; different payload is 409).
 pub struct FakeResend {

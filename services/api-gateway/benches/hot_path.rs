@@ -178,6 +178,11 @@ async fn main() -> anyhow::Result<()> {
             .env("RESEND_API_KEY", "re_bench_key")
             .env("RESEND_API_BASE", fake.uri())
             .env("AGENT_MODE", "heuristic")
+            // One tenant fires thousands of leads a second: never throttle it.
+            .env(
+                "RATE_LIMIT_TENANT_PER_MIN",
+                std::env::var("BENCH_TENANT_RATE_LIMIT").unwrap_or_else(|_| "100000000".into()),
+            )
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::null())
             .spawn()?;

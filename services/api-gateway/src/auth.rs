@@ -1,5 +1,6 @@
 //! Bearer JWTs (HS256, 24 h) carrying tenant, user, product and role.
 
+use crate::api_keys;
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
@@ -8,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use shared_types::ProductSlug;
 use std::future::{Ready, ready};
+use std::pin::Pin;
 use uuid::Uuid;
 
 const TOKEN_TTL_SECS: i64 = 24 * 3600;
@@ -60,14 +62,62 @@ impl JwtKeys {
             .ok()
             .map(|d| d.claims)
     }
+
+    /// The tenant a token names, when the token verifies (the rate limiter
+    /// counts authenticated requests per tenant).
+    pub fn tenant_of(&self, token: &str) -> Option<Uuid> {
+        self.verify(token).map(|c| c.tid)
+    }
 }
 
-/// The authenticated caller: the tenant, and the product its token was
-/// issued for (a tenant is bound to one product for life).
+/// Header a product app sends so that a token issued for another product
+/// is refused on its routes (a tenant is bound to one product for life).
+pub const PRODUCT_HEADER: &str = "x-growthos-product";
+
+/// The authenticated user of a tenant, from a bearer JWT.
 #[derive(Debug, Clone)]
 pub struct Auth {
+    pub user_id: Uuid,
     pub tenant_id: Uuid,
     pub product: ProductSlug,
+    pub role: String,
+}
+
+impl Auth {
+    fn from_claims(c: Claims) -> Self {
+        Auth {
+            user_id: c.sub,
+            tenant_id: c.tid,
+            product: c.product,
+            role: c.role,
+        }
+    }
+}
+
+/// The bearer token of the request, verified, and consistent with the
+/// product the calling app says it is.
+fn bearer(req: &HttpRequest) -> Result<Option<Auth>, ApiError> {
+    let Some(header) = req.headers().get("authorization") else {
+        return Ok(None);
+    };
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .expect("AppState registered");
+    let claims = header
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|t| state.jwt.verify(t.trim()))
+        .ok_or(ApiError::Unauthorized)?;
+    if let Some(p) = req.headers().get(PRODUCT_HEADER) {
+        if p.to_str().ok() != Some(claims.product.as_str()) {
+            return Err(ApiError::Unauthorized);
+        }
+    }
+    let auth = Auth::from_claims(claims);
+    let span = tracing::Span::current();
+    span.record("tenant.id", tracing::field::display(auth.tenant_id));
+    Ok(Some(auth))
 }
 
 impl FromRequest for Auth {
@@ -75,24 +125,51 @@ impl FromRequest for Auth {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(bearer(req).and_then(|a| a.ok_or(ApiError::Unauthorized)))
+    }
+}
+
+/// Who may submit a lead: a signed-in user (bearer JWT) or a tenant API
+/// key in `X-API-Key` (any scope).
+#[derive(Debug, Clone, Copy)]
+pub struct LeadSubmitter {
+    pub tenant_id: Uuid,
+    pub product: ProductSlug,
+}
+
+impl FromRequest for LeadSubmitter {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let from_token = match bearer(req) {
+            Ok(Some(a)) => Ok(LeadSubmitter {
+                tenant_id: a.tenant_id,
+                product: a.product,
+            }),
+            Ok(None) => Err(ApiError::Unauthorized),
+            Err(e) => Err(e),
+        };
+        let key = req
+            .headers()
+            .get("x-api-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let state = req
             .app_data::<web::Data<AppState>>()
-            .expect("AppState registered");
-        let claims = req
-            .headers()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .and_then(|t| state.jwt.verify(t.trim()));
-        ready(match claims {
-            Some(c) => {
-                tracing::Span::current().record("tenant.id", tracing::field::display(c.tid));
-                Ok(Auth {
-                    tenant_id: c.tid,
-                    product: c.product,
-                })
+            .expect("AppState registered")
+            .clone();
+        Box::pin(async move {
+            match (from_token, key) {
+                (Ok(s), _) => Ok(s),
+                (Err(ApiError::Unauthorized), Some(key)) => {
+                    let (tenant_id, product) = api_keys::authenticate(&state, &key).await?;
+                    tracing::Span::current()
+                        .record("tenant.id", tracing::field::display(tenant_id));
+                    Ok(LeadSubmitter { tenant_id, product })
+                }
+                (Err(e), _) => Err(e),
             }
-            None => Err(ApiError::Unauthorized),
         })
     }
 }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use shared_types::{LeadEmail, ProductSlug};
 use uuid::Uuid;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BootstrapInput {
     pub tenant_name: Option<String>,

@@ -19,10 +19,19 @@ pub enum ApiError {
     Unauthorized,
     Forbidden(String),
     NotFound,
+    /// No route matches the method and path.
+    NoRoute,
+    /// The path exists, not with this method.
+    MethodNotAllowed,
     Conflict(String),
     SubscriptionRequired,
     PayloadTooLarge,
     UnsupportedMediaType,
+    /// 429 with `Retry-After` and `RateLimit-*` headers.
+    RateLimited {
+        retry_after_secs: u64,
+        limit: u32,
+    },
     Unavailable(String),
     Internal(anyhow::Error),
 }
@@ -54,11 +63,13 @@ impl ApiError {
             ApiError::Validation { .. } => "validation_failed",
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
-            ApiError::NotFound => "not_found",
+            ApiError::NotFound | ApiError::NoRoute => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::SubscriptionRequired => "subscription_required",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Unavailable(_) => "service_unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -70,9 +81,14 @@ impl ApiError {
             ApiError::Unauthorized => "missing or invalid credentials".into(),
             ApiError::Forbidden(m) | ApiError::Conflict(m) => m.clone(),
             ApiError::NotFound => "not found".into(),
+            ApiError::NoRoute => "no such route".into(),
             ApiError::SubscriptionRequired => "an active subscription is required".into(),
             ApiError::PayloadTooLarge => "the body is larger than 64 KiB".into(),
             ApiError::UnsupportedMediaType => "the body must be application/json".into(),
+            ApiError::MethodNotAllowed => "this method is not allowed on this path".into(),
+            ApiError::RateLimited {
+                retry_after_secs, ..
+            } => format!("too many requests; retry in {retry_after_secs} s"),
             ApiError::Unavailable(_) => "a dependency is unavailable; try again shortly".into(),
             ApiError::Internal(_) => "internal error".into(),
         }
@@ -85,6 +101,9 @@ impl ApiError {
                 ApiError::PayloadTooLarge
             }
             JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
+            JsonPayloadError::Payload(e) if e.status_code() == StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::PayloadTooLarge
+            }
             JsonPayloadError::Deserialize(e) => {
                 ApiError::invalid(format!("malformed JSON body: {e}"))
             }
@@ -106,10 +125,12 @@ impl ResponseError for ApiError {
             ApiError::Validation { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::SubscriptionRequired => StatusCode::FORBIDDEN,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::NoRoute => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -128,7 +149,18 @@ impl ResponseError for ApiError {
         {
             body["fields"] = json!(f);
         }
-        HttpResponse::build(self.status_code()).json(body)
+        let mut res = HttpResponse::build(self.status_code());
+        if let ApiError::RateLimited {
+            retry_after_secs,
+            limit,
+        } = self
+        {
+            res.insert_header(("retry-after", *retry_after_secs))
+                .insert_header(("ratelimit-limit", *limit))
+                .insert_header(("ratelimit-remaining", 0))
+                .insert_header(("ratelimit-reset", *retry_after_secs));
+        }
+        res.json(body)
     }
 }
 

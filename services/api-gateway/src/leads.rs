@@ -1,67 +1,265 @@
 //! Lead use cases behind the HTTP handlers.
 
-use crate::auth::Auth;
+use crate::access::{self, Gate};
+use crate::auth::{Auth, LeadSubmitter};
+use crate::enrichment;
 use crate::error::ApiError;
 use crate::state::AppState;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use core_engine::PaymentMode;
 use diesel_async::AsyncConnection;
-use memory::{Lead, MemoryError, repo};
-use orchestrator::{AcceptedLead, accept_lead};
+use memory::{Lead, MemoryError, Message, Workflow, repo};
+use orchestrator::{Closure, accept_lead, close_lead, requeue};
 use serde_json::{Value, json};
-use shared_types::{LeadProfile, LeadStatus};
+use sha2::{Digest, Sha256};
+use shared_types::{DomainEvent, LeadProfile, LeadStatus};
 use uuid::Uuid;
 
-/// Subscription states that may use the product. Manual mode lets pending
-/// tenants in until an admin activates them.
-fn may_use_product(production: bool, mode: PaymentMode, status: &str) -> bool {
-    !production
-        || matches!(status, "active" | "trialing")
-        || (status == "pending" && mode == PaymentMode::Manual)
+/// The answer to POST /api/leads: `{lead, workflowId}`, fresh or replayed
+/// from an earlier request with the same Idempotency-Key.
+pub struct Created {
+    pub body: Value,
+    pub replayed: bool,
+}
+
+/// Idempotency-Key values: printable ASCII, as Stripe and the IETF draft use.
+fn check_idempotency_key(key: &str) -> Result<(), ApiError> {
+    if (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            "Idempotency-Key",
+            "must be 1 to 255 printable ASCII characters",
+        ))
+    }
+}
+
+fn request_hash(profile: &LeadProfile) -> String {
+    let canonical = serde_json::to_vec(profile).expect("a profile serializes");
+    Sha256::digest(canonical)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Stores the lead, its workflow and its `lead_created` event in one
 /// transaction, then publishes the event at once. If Redis is down the
-/// event waits in the outbox; the caller still gets its 201.
-#[tracing::instrument(skip_all, fields(tenant.id = %auth.tenant_id, lead.id))]
+/// event waits in the outbox; the caller still gets its 201. With an
+/// Idempotency-Key, a repeat within 24 hours gets the first answer and
+/// creates nothing.
+#[tracing::instrument(skip_all, fields(tenant.id = %by.tenant_id, lead.id))]
 pub async fn create(
     state: &AppState,
-    auth: &Auth,
+    by: LeadSubmitter,
     profile: LeadProfile,
-) -> Result<AcceptedLead, ApiError> {
-    let (tenant_id, product) = (auth.tenant_id, auth.product);
+    idempotency_key: Option<String>,
+) -> Result<Created, ApiError> {
+    if let Some(k) = &idempotency_key {
+        check_idempotency_key(k)?;
+    }
+    let (tenant_id, product) = (by.tenant_id, by.product);
+    let linkedin = profile
+        .metadata
+        .get("linkedinUrl")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let mut conn = state.pool.get().await.map_err(MemoryError::from)?;
     let traceparent = event_bus::current_traceparent();
-    let (production, mode) = (state.production, state.payment_mode);
-    let accepted = conn
+    let key = idempotency_key.as_deref();
+    let outcome = conn
         .transaction(async move |conn| {
-            // A valid token for a tenant that no longer exists, or for
-            // another product, is not a credential for this one.
-            let tenant = match repo::tenants::find(conn, tenant_id).await {
-                Err(MemoryError::NotFound) => return Err(ApiError::Unauthorized),
-                other => other?,
-            };
-            if tenant.product != product.as_str() {
-                return Err(ApiError::Unauthorized);
+            let tenant = access::tenant(conn, state, tenant_id, product, Gate::Subscribed).await?;
+            let hash = key.map(|_| request_hash(&profile));
+            if let (Some(key), Some(hash)) = (key, &hash) {
+                if let Some(earlier) = repo::idempotency::claim(conn, tenant.id, key, hash).await? {
+                    if &earlier.request_hash != hash {
+                        return Err(ApiError::Conflict(
+                            "this Idempotency-Key was used with a different request".into(),
+                        ));
+                    }
+                    let body = earlier.response_body.ok_or_else(|| {
+                        ApiError::Conflict(
+                            "a request with this Idempotency-Key is in progress".into(),
+                        )
+                    })?;
+                    return Ok((body, None));
+                }
             }
-            if !may_use_product(production, mode, &tenant.subscription_status) {
-                return Err(ApiError::SubscriptionRequired);
+            let accepted = accept_lead(conn, &tenant, profile, traceparent).await?;
+            let body = json!({"lead": accepted.lead, "workflowId": accepted.workflow.id});
+            if let Some(key) = key {
+                repo::idempotency::record_response(conn, tenant.id, key, 201, &body).await?;
             }
-            Ok::<_, ApiError>(accept_lead(conn, &tenant, profile, traceparent).await?)
+            Ok::<_, ApiError>((body, Some(accepted)))
         })
         .await?;
     drop(conn);
+    let (body, accepted) = outcome;
+    let Some(accepted) = accepted else {
+        return Ok(Created {
+            body,
+            replayed: true,
+        });
+    };
     tracing::Span::current().record("lead.id", tracing::field::display(accepted.lead.id));
-    if let Err(e) = state
-        .relay
-        .publish_now(std::slice::from_ref(&accepted.event))
-        .await
-    {
-        tracing::warn!(error = %e, "lead_created stays in the outbox until Redis is back");
+    publish(state, std::slice::from_ref(&accepted.event)).await;
+    if let Some(url) = linkedin {
+        enrichment::spawn_linkedin(state, &accepted.lead, url);
     }
-    Ok(accepted)
+    Ok(Created {
+        body,
+        replayed: false,
+    })
+}
+
+/// Publishes committed events at once; if Redis is down they wait in the
+/// outbox for the relay's sweep, and the request still succeeds.
+async fn publish(state: &AppState, events: &[DomainEvent]) {
+    if let Err(e) = state.relay.publish_now(events).await {
+        tracing::warn!(error = %e, "events stay in the outbox until Redis is back");
+    }
+}
+
+/// The caller's lead, locked for the transaction; 404 for another
+/// tenant's. Call inside a transaction.
+async fn lead_for_update(
+    conn: &mut memory::AsyncPgConnection,
+    state: &AppState,
+    auth: &Auth,
+    id: Uuid,
+) -> Result<Lead, ApiError> {
+    let tenant =
+        access::tenant(conn, state, auth.tenant_id, auth.product, Gate::Subscribed).await?;
+    Ok(repo::leads::lock(conn, tenant.id, id).await?)
+}
+
+/// PATCH /api/leads/{id}: the tenant closes the lead as converted or lost;
+/// its workflows complete and nothing more is sent.
+#[tracing::instrument(skip_all, fields(tenant.id = %auth.tenant_id, lead.id = %id))]
+pub async fn close(
+    state: &AppState,
+    auth: &Auth,
+    id: Uuid,
+    status: Option<&str>,
+) -> Result<Lead, ApiError> {
+    let closure = match status {
+        Some("converted") => Closure::Converted,
+        Some("lost") => Closure::Lost,
+        _ => return Err(ApiError::field("status", "must be converted or lost")),
+    };
+    let mut conn = state.pool.get().await.map_err(MemoryError::from)?;
+    let traceparent = event_bus::current_traceparent();
+    let (lead, closed) = conn
+        .transaction(async |conn| {
+            let lead = lead_for_update(conn, state, auth, id).await?;
+            let closed = close_lead(conn, lead.tenant_id, lead.id, closure, traceparent).await?;
+            let lead = repo::leads::find(conn, lead.tenant_id, lead.id).await?;
+            Ok::<_, ApiError>((lead, closed))
+        })
+        .await?;
+    drop(conn);
+    publish(state, &closed.events).await;
+    Ok(lead)
+}
+
+/// POST /api/leads/{id}/process: runs the current step of the lead's
+/// latest workflow again. 409 when nothing is waiting to run.
+#[tracing::instrument(skip_all, fields(tenant.id = %auth.tenant_id, lead.id = %id))]
+pub async fn process(state: &AppState, auth: &Auth, id: Uuid) -> Result<Workflow, ApiError> {
+    let mut conn = state.pool.get().await.map_err(MemoryError::from)?;
+    let traceparent = event_bus::current_traceparent();
+    let (wf, event) = conn
+        .transaction(async |conn| {
+            let lead = lead_for_update(conn, state, auth, id).await?;
+            let wf = repo::workflows::for_lead(conn, lead.tenant_id, lead.id)
+                .await?
+                .pop()
+                .ok_or(ApiError::NotFound)?;
+            let event = requeue(conn, &wf, traceparent).await?.ok_or_else(|| {
+                ApiError::Conflict(format!(
+                    "the workflow is {} and has no step waiting to run",
+                    wf.current_state
+                ))
+            })?;
+            Ok::<_, ApiError>((wf, event))
+        })
+        .await?;
+    drop(conn);
+    publish(state, std::slice::from_ref(&event)).await;
+    Ok(wf)
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageInput {
+    /// `inbound`: a reply from the lead.
+    pub direction: Option<String>,
+    /// `email` (default), `sms` or `note`.
+    pub channel: Option<String>,
+    pub content: Option<String>,
+}
+
+/// POST /api/leads/{id}/messages: records the lead's reply and stops its
+/// follow-ups in the same transaction.
+#[tracing::instrument(skip_all, fields(tenant.id = %auth.tenant_id, lead.id = %id))]
+pub async fn add_reply(
+    state: &AppState,
+    auth: &Auth,
+    id: Uuid,
+    input: MessageInput,
+) -> Result<Message, ApiError> {
+    let mut problems = shared_types::ValidationErrors::new();
+    if input.direction.as_deref() != Some("inbound") {
+        problems.insert(
+            "direction".into(),
+            "must be inbound (a reply from the lead)".into(),
+        );
+    }
+    let channel = input.channel.as_deref().unwrap_or("email");
+    if !["email", "sms", "note"].contains(&channel) {
+        problems.insert("channel".into(), "must be email, sms or note".into());
+    }
+    let content = input.content.as_deref().map(str::trim).unwrap_or_default();
+    if content.is_empty() || content.chars().count() > 20_000 {
+        problems.insert("content".into(), "must be 1 to 20000 characters".into());
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::fields(problems));
+    }
+    let mut conn = state.pool.get().await.map_err(MemoryError::from)?;
+    let traceparent = event_bus::current_traceparent();
+    let (message, closed) = conn
+        .transaction(async |conn| {
+            let lead = lead_for_update(conn, state, auth, id).await?;
+            let message = Message {
+                id: Uuid::new_v4(),
+                tenant_id: lead.tenant_id,
+                lead_id: lead.id,
+                workflow_id: None,
+                direction: "inbound".into(),
+                channel: channel.into(),
+                kind: "reply".into(),
+                to_address: None,
+                from_address: Some(lead.email.clone()),
+                subject: None,
+                content: content.into(),
+                html: None,
+                step_key: None,
+                status: "received".into(),
+                provider: None,
+                provider_message_id: None,
+                created_at: Utc::now(),
+            };
+            repo::messages::insert(conn, &message).await?;
+            let closed =
+                close_lead(conn, lead.tenant_id, lead.id, Closure::Replied, traceparent).await?;
+            Ok::<_, ApiError>((message, closed))
+        })
+        .await?;
+    drop(conn);
+    publish(state, &closed.events).await;
+    Ok(message)
 }
 
 pub struct Page {
@@ -76,7 +274,7 @@ pub struct ListQuery {
     pub cursor: Option<String>,
 }
 
-pub async fn list(state: &AppState, tenant_id: Uuid, q: ListQuery) -> Result<Page, ApiError> {
+pub async fn list(state: &AppState, auth: &Auth, q: ListQuery) -> Result<Page, ApiError> {
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(
@@ -100,6 +298,15 @@ pub async fn list(state: &AppState, tenant_id: Uuid, q: ListQuery) -> Result<Pag
         ),
     };
     let mut conn = state.pool.get().await.map_err(MemoryError::from)?;
+    let tenant_id = access::tenant(
+        &mut conn,
+        state,
+        auth.tenant_id,
+        auth.product,
+        Gate::Subscribed,
+    )
+    .await?
+    .id;
     let mut leads = repo::leads::list(
         &mut conn,
         tenant_id,
@@ -132,8 +339,17 @@ fn decode_cursor(c: &str) -> Option<(DateTime<Utc>, Uuid)> {
 
 /// The lead with its meetings, messages and workflows (each with its agent
 /// decisions and transitions), as API.md's GET /api/leads/{id}.
-pub async fn detail(state: &AppState, tenant_id: Uuid, id: Uuid) -> Result<Value, ApiError> {
+pub async fn detail(state: &AppState, auth: &Auth, id: Uuid) -> Result<Value, ApiError> {
     let mut conn = state.pool.get().await.map_err(MemoryError::from)?;
+    let tenant_id = access::tenant(
+        &mut conn,
+        state,
+        auth.tenant_id,
+        auth.product,
+        Gate::Subscribed,
+    )
+    .await?
+    .id;
     let lead = repo::leads::find(&mut conn, tenant_id, id).await?;
     let meetings = repo::meetings::for_lead(&mut conn, tenant_id, id).await?;
     let messages = repo::messages::for_lead(&mut conn, tenant_id, id).await?;

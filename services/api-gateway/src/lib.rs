@@ -1,23 +1,32 @@
 //! The public HTTP API (API.md). Handlers validate input and record intent
 //! in PostgreSQL; they never call an LLM or send an email themselves.
 
+mod access;
+mod admin;
+mod api_keys;
 mod auth;
+mod billing;
 mod dev_tools;
+mod enrichment;
 mod error;
 mod leads;
+mod middleware;
+mod openapi;
+mod passwords;
+mod rate_limit;
 mod request_id;
 mod routes;
 mod state;
+mod tenants;
 
-use actix_cors::Cors;
-use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
-use core_engine::probes::{self, Probes};
+use core_engine::probes::Probes;
 use core_engine::{Config, Infra};
 use std::net::TcpListener;
-use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::AppExt;
 
 pub use error::ApiError;
+pub use rate_limit::{Limit, RateLimiter, RateState};
 
 /// Largest accepted body (API.md: 413 beyond it).
 const BODY_LIMIT: usize = 64 * 1024;
@@ -29,7 +38,17 @@ pub struct Application {
 
 impl Application {
     pub fn build(config: &Config, infra: &Infra) -> anyhow::Result<Self> {
-        let state = web::Data::new(state::AppState::new(config, infra));
+        Self::build_with_routes(config, infra, |_| {})
+    }
+
+    /// The same application with `extra` routes mounted behind the same
+    /// middleware ([`middleware::stack`]) and absent from the OpenAPI
+    /// document. Tests use it, e.g. for a route that panics.
+    pub fn build_with_routes<F>(config: &Config, infra: &Infra, extra: F) -> anyhow::Result<Self>
+    where
+        F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+    {
+        let state = web::Data::new(state::AppState::new(config, infra)?);
         let mut health_extra = serde_json::Map::new();
         health_extra.insert("paymentMode".into(), config.payment_mode.as_str().into());
         let probes = web::Data::new(Probes {
@@ -44,17 +63,15 @@ impl Application {
         let listener = TcpListener::bind((config.host.as_str(), config.port))?;
         let port = listener.local_addr()?.port();
         let server = HttpServer::new(move || {
-            let cors = match &origins {
-                Some(list) => list
-                    .iter()
-                    .fold(Cors::default(), |c, o| c.allowed_origin(o)),
-                None => Cors::default().allow_any_origin(),
-            }
-            .allow_any_method()
-            .allow_any_header()
-            .expose_headers(["x-request-id"])
-            .max_age(3600);
-            App::new()
+            // Routes are registered through utoipa, so a route cannot exist
+            // without its OpenAPI entry.
+            let (app, doc) = App::new()
+                .into_utoipa_app()
+                .openapi(openapi::base())
+                .configure(|c| routes::configure(c, production))
+                .split_for_parts();
+            let app = app
+                .app_data(web::Data::new(openapi::Document::from(doc)))
                 .app_data(state.clone())
                 .app_data(probes.clone())
                 .app_data(
@@ -67,12 +84,9 @@ impl Application {
                     web::QueryConfig::default()
                         .error_handler(|e, _| ApiError::invalid(e.to_string()).into()),
                 )
-                .wrap(cors)
-                .wrap(TracingLogger::<request_id::RequestIdSpan>::new())
-                .wrap(from_fn(request_id::request_id))
-                .configure(probes::configure)
-                .configure(|c| routes::configure(c, production))
-                .default_service(web::to(routes::not_found))
+                .configure(|c| extra(c))
+                .default_service(web::to(routes::not_found));
+            middleware::stack(app, middleware::cors(origins.as_deref()))
         })
         .workers(2)
         .disable_signals()

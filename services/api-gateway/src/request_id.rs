@@ -33,10 +33,22 @@ pub async fn request_id(
     // Written back so the root span (built further in) sees the same id.
     req.headers_mut()
         .insert(HeaderName::from_static(HEADER), value.clone());
-    let mut res = next.call(req).await?;
-    res.headers_mut()
-        .insert(HeaderName::from_static(HEADER), value);
-    Ok(res)
+    match next.call(req).await {
+        Ok(mut res) => {
+            res.headers_mut()
+                .insert(HeaderName::from_static(HEADER), value);
+            Ok(res)
+        }
+        // An error still becomes an answer (further out): it carries the id too.
+        Err(mut err) => {
+            err.add_response_mapper(move |mut res| {
+                res.headers_mut()
+                    .insert(HeaderName::from_static(HEADER), value.clone());
+                res
+            });
+            Err(err)
+        }
+    }
 }
 
 /// Root span with our request id and an empty tenant id that the auth

@@ -1,7 +1,10 @@
 use crate::auth::JwtKeys;
+use crate::billing::Billing;
+use crate::rate_limit::RateLimiter;
 use core_engine::{Config, Infra, PaymentMode};
 use memory::DbPool;
 use orchestrator::OutboxRelay;
+use secrecy::SecretString;
 
 /// Shared by every handler.
 #[derive(Clone)]
@@ -11,16 +14,30 @@ pub struct AppState {
     pub jwt: JwtKeys,
     pub production: bool,
     pub payment_mode: PaymentMode,
+    /// Redis-backed rate limits (`limiter.check(bucket, key, limit)`).
+    pub limiter: RateLimiter,
+    /// Stripe client, prices, webhook secrets and the product app URLs.
+    pub billing: Billing,
+    /// `None`: the /internal admin routes answer 404.
+    pub admin_secret: Option<SecretString>,
 }
 
 impl AppState {
-    pub fn new(config: &Config, infra: &Infra) -> Self {
-        Self {
+    pub fn new(config: &Config, infra: &Infra) -> anyhow::Result<Self> {
+        Ok(Self {
             pool: infra.pool.clone(),
             relay: infra.orchestrator.relay().clone(),
             jwt: JwtKeys::new(&config.jwt_secret),
             production: config.is_production(),
             payment_mode: config.payment_mode,
-        }
+            limiter: RateLimiter::new(
+                infra.redis.clone(),
+                &config.redis_key_prefix,
+                config.rate_limits,
+                config.trust_proxy_hops,
+            ),
+            billing: Billing::from_config(config)?,
+            admin_secret: config.admin_secret.clone(),
+        })
     }
 }

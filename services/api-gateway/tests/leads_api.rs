@@ -188,7 +188,7 @@ async fn every_response_carries_a_request_id_and_unknown_routes_are_json_404() {
     assert_eq!(r.headers()["x-request-id"], "abc-123");
     assert_eq!(
         r.json::<Value>().await.unwrap(),
-        json!({"error": "not found", "code": "not_found"})
+        json!({"error": "no such route", "code": "not_found"})
     );
     let r = app.client.get(app.url("/health")).send().await.unwrap();
     assert!(r.headers().contains_key("x-request-id"));

@@ -102,6 +102,37 @@ pub struct GoogleSettings {
     pub api_base: String,
 }
 
+/// Public URLs of the three product apps (checkout return pages, links).
+#[derive(Debug, Clone)]
+pub struct AppUrls {
+    pub booker: String,
+    pub leadqualifier: String,
+    pub followup: String,
+}
+
+impl AppUrls {
+    pub fn for_product(&self, product: shared_types::ProductSlug) -> &str {
+        use shared_types::ProductSlug::*;
+        match product {
+            Booker => &self.booker,
+            LeadQualifier => &self.leadqualifier,
+            FollowUp => &self.followup,
+        }
+    }
+}
+
+/// The gateway's rate limits, requests per minute (kept in Redis, so they
+/// hold across replicas).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Per client IP on public routes.
+    pub public_per_min: u32,
+    /// Per tenant on authenticated routes.
+    pub tenant_per_min: u32,
+    /// Per client IP on POST /api/auth/login and POST /api/tenant/create.
+    pub auth_per_min: u32,
+}
+
 #[derive(Debug, Clone)]
 pub struct Schedules {
     pub followups: String,
@@ -125,9 +156,14 @@ pub struct Config {
     pub host: String,
     pub port: u16,
     pub public_url: String,
+    pub app_urls: AppUrls,
     /// `None` means any origin (development only).
     pub cors_allowed_origins: Option<Vec<String>>,
     pub payment_mode: PaymentMode,
+    pub rate_limits: RateLimits,
+    /// Reverse proxies in front of the gateway that append to
+    /// X-Forwarded-For; 0 means the header is ignored (peer address only).
+    pub trust_proxy_hops: usize,
     pub admin_secret: Option<SecretString>,
     pub stripe: Option<StripeSettings>,
     pub agent_mode: AgentMode,
@@ -210,6 +246,11 @@ impl Config {
         let jwt_secret = r.jwt_secret(prod, service == Service::Gateway);
         let public_url = r.public_url(prod);
         let cors_allowed_origins = r.cors(prod);
+        let app_urls = AppUrls {
+            booker: r.base_url("BOOKER_URL", "http://localhost:3001"),
+            leadqualifier: r.base_url("LEADQUALIFIER_URL", "http://localhost:3002"),
+            followup: r.base_url("FOLLOWUP_URL", "http://localhost:3003"),
+        };
         let payment_mode = match r.text("PAYMENT_MODE").as_deref() {
             None | Some("stripe") => PaymentMode::Stripe,
             Some("manual") => PaymentMode::Manual,
@@ -306,8 +347,15 @@ impl Config {
             host: r.text("HOST").unwrap_or_else(|| "0.0.0.0".into()),
             port: r.number("PORT", usize::from(service.default_port()), 0..=65535) as u16,
             public_url,
+            app_urls,
             cors_allowed_origins,
             payment_mode,
+            rate_limits: RateLimits {
+                public_per_min: r.number("RATE_LIMIT_PUBLIC_PER_MIN", 120, 1..=100_000_000) as u32,
+                tenant_per_min: r.number("RATE_LIMIT_TENANT_PER_MIN", 1200, 1..=100_000_000) as u32,
+                auth_per_min: r.number("RATE_LIMIT_AUTH_PER_MIN", 10, 1..=100_000_000) as u32,
+            },
+            trust_proxy_hops: r.number("TRUST_PROXY_HOPS", 0, 0..=10),
             admin_secret,
             stripe,
             agent_mode,

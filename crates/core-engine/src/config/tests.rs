@@ -105,3 +105,38 @@ fn llm_mode_without_a_key_is_an_error() {
     let c = Config::from_vars(Service::Worker, &vars(&[("GEMINI_API_KEY", "k")])).unwrap();
     assert_eq!(c.agent_mode, AgentMode::Llm);
 }
+
+#[test]
+fn rate_limits_default_and_refuse_nonsense() {
+    let c = Config::from_vars(Service::Gateway, &HashMap::new()).unwrap();
+    assert_eq!(
+        c.rate_limits,
+        RateLimits {
+            public_per_min: 120,
+            tenant_per_min: 1200,
+            auth_per_min: 10,
+        }
+    );
+    assert_eq!(c.trust_proxy_hops, 0);
+    let c = Config::from_vars(
+        Service::Gateway,
+        &vars(&[
+            ("RATE_LIMIT_TENANT_PER_MIN", "100000000"),
+            ("TRUST_PROXY_HOPS", "2"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.rate_limits.tenant_per_min, 100_000_000);
+    assert_eq!(c.trust_proxy_hops, 2);
+    let err = Config::from_vars(
+        Service::Gateway,
+        &vars(&[
+            ("RATE_LIMIT_PUBLIC_PER_MIN", "0"),
+            ("RATE_LIMIT_AUTH_PER_MIN", "ten"),
+        ]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("RATE_LIMIT_PUBLIC_PER_MIN"), "{err}");
+    assert!(err.contains("RATE_LIMIT_AUTH_PER_MIN"), "{err}");
+}

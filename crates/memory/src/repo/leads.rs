@@ -18,6 +18,22 @@ pub async fn find(
         .await?)
 }
 
+/// The tenant's lead, locked until the transaction ends, so replies and
+/// status changes to one lead apply one at a time.
+pub async fn lock(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<Lead, MemoryError> {
+    Ok(leads::table
+        .filter(leads::tenant_id.eq(tenant_id))
+        .filter(leads::id.eq(id))
+        .select(Lead::as_select())
+        .for_update()
+        .get_result(conn)
+        .await?)
+}
+
 /// Newest first, keyset-paginated on (created_at, id) so pages stay stable
 /// while leads keep arriving.
 pub async fn list(
@@ -124,4 +140,26 @@ pub async fn find_with_tenant(
         return Err(MemoryError::NotFound);
     }
     Ok((lead, tenant))
+}
+
+/// Sets one top-level key of the lead's metadata, leaving the others.
+pub async fn merge_metadata(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+    key: &str,
+    value: &serde_json::Value,
+) -> Result<(), MemoryError> {
+    use diesel::sql_types::{Jsonb, Text, Uuid as SqlUuid};
+    diesel::sql_query(
+        "UPDATE leads SET metadata = metadata || jsonb_build_object($1::text, $2::jsonb), \
+         updated_at = now() WHERE tenant_id = $3 AND id = $4",
+    )
+    .bind::<Text, _>(key)
+    .bind::<Jsonb, _>(value)
+    .bind::<SqlUuid, _>(tenant_id)
+    .bind::<SqlUuid, _>(id)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -1,6 +1,8 @@
 //! Repositories: plain async functions over a connection, so callers choose
 //! the transaction boundary.
 
+pub mod api_keys;
+pub mod idempotency;
 pub mod intake;
 pub mod leads;
 pub mod logs;
@@ -9,4 +11,5 @@ pub mod messages;
 pub mod outbox;
 pub mod suppressions;
 pub mod tenants;
+pub mod users;
 pub mod workflows;

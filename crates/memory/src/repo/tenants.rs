@@ -49,3 +49,15 @@ pub async fn notification_address(
         .await
         .optional()?)
 }
+
+pub async fn update_settings(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    settings: &crate::TenantSettings,
+) -> Result<Tenant, MemoryError> {
+    Ok(diesel::update(tenants::table.find(id))
+        .set((settings, tenants::updated_at.eq(chrono::Utc::now())))
+        .returning(Tenant::as_returning())
+        .get_result(conn)
+        .await?)
+}

@@ -1,11 +1,13 @@
 use crate::dev_tools::{self, BootstrapInput};
 use crate::error::ApiError;
 use crate::state::AppState;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 use serde_json::json;
 
-/// POST /dev/bootstrap; an empty body is fine.
+/// An active tenant for local trials (absent in production). An empty body is fine.
+#[utoipa::path(tag = "development", request_body(content = BootstrapInput, description = "every field optional"), responses((status = 201, description = "`{tenant, user, token, usage}`")))]
+#[post("/bootstrap")]
 pub async fn bootstrap(
     state: web::Data<AppState>,
     body: web::Bytes,
@@ -25,11 +27,14 @@ pub async fn bootstrap(
         .json(json!({"tenant": b.tenant, "user": b.user, "token": b.token, "usage": usage})))
 }
 
-#[derive(Deserialize)]
-pub struct OutboxParams {
+#[derive(Deserialize, utoipa::IntoParams)]
+struct OutboxParams {
     limit: Option<i64>,
 }
 
+/// Emails the outbox mailer stored instead of sending (absent in production).
+#[utoipa::path(tag = "development", params(OutboxParams), responses((status = 200, description = "`{emails}`")))]
+#[get("/outbox")]
 pub async fn outbox(
     state: web::Data<AppState>,
     q: web::Query<OutboxParams>,
