@@ -131,6 +131,13 @@ pub async fn ensure_customer(
         return Ok(id.clone());
     }
     let stripe = state.billing.client(state.payment_mode)?;
+    // The caller's copy of the row may be older than a concurrent request's
+    // write: a customer stored meanwhile is the one to use.
+    let mut conn = state.pool.get().await.map_err(MemoryError::from)?;
+    if let Some(id) = store::customer_of(&mut conn, tenant.id).await? {
+        return Ok(id);
+    }
+    drop(conn);
     let (created, call) = stripe
         .create_customer(&NewCustomer {
             tenant_id: tenant.id,

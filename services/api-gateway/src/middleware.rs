@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::rate_limit;
 use crate::request_id::{self, RequestIdSpan};
 use actix_cors::Cors;
-use actix_web::body::{EitherBody, MessageBody};
+use actix_web::body::{BodySize, EitherBody, MessageBody};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName};
 use actix_web::http::{Method, StatusCode};
@@ -51,7 +51,9 @@ const ALLOWED_HEADERS: [&str; 8] = [
 /// gets no `Access-Control-Allow-Origin`, and its preflight a 400.
 pub fn cors(origins: Option<&[String]>) -> Cors {
     let cors = match origins {
-        Some(_) => Cors::default().allow_any_origin(),
+        Some(list) => list
+            .iter()
+            .fold(Cors::default(), |c, o| c.allowed_origin(o)),
         None => Cors::default().allow_any_origin(),
     };
     cors.allowed_methods([
@@ -122,7 +124,7 @@ pub async fn catch_panic(
 
 /// API.md's JSON for every failure: errors that are not an [`ApiError`]
 /// (actix extractors, 405 from a resource, payload limits, CORS refusals)
-/// and 4xx/5xx answers without a JSON body are replaced, keeping their
+/// and 4xx/5xx answers with an empty body are replaced, keeping their
 /// status family and headers (CORS, `Allow`...).
 pub async fn json_errors(
     req: ServiceRequest,
@@ -145,21 +147,20 @@ pub async fn json_errors(
     }
     let detail = match res.response().error() {
         Some(e) if e.as_error::<ApiError>().is_some() => return Ok(res.map_into_left_body()),
-        Some(e) => Some(e.to_string()),
-        None if is_json(res.headers()) => return Ok(res.map_into_left_body()),
-        None => None,
+        Some(e) => e.to_string(),
+        // A body the handler chose (e.g. an HTML page) stays.
+        None if !matches!(
+            res.response().body().size(),
+            BodySize::None | BodySize::Sized(0)
+        ) =>
+        {
+            return Ok(res.map_into_left_body());
+        }
+        None => status.canonical_reason().unwrap_or("error").into(),
     };
-    let detail = detail.unwrap_or_else(|| status.canonical_reason().unwrap_or("error").into());
     let api = standard(status, &detail);
     let (req, old) = res.into_parts();
     Ok(ServiceResponse::new(req, replace(old, api)).map_into_right_body())
-}
-
-fn is_json(headers: &header::HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"))
 }
 
 /// Our error for an answer someone else produced, by status. 4xx messages

@@ -26,7 +26,7 @@ use deadpool_redis::redis;
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How long one check may wait for Redis before failing open.
@@ -123,8 +123,8 @@ struct Inner {
     prefix: String,
     limits: RateLimits,
     trust_proxy_hops: usize,
-    /// SHA1 of the script as Redis reported it (SCRIPT LOAD).
-    script_sha: Mutex<Option<String>>,
+    /// SHA1 of the script, as SCRIPT LOAD reported it (it never changes).
+    script_sha: OnceLock<String>,
     /// Unix ms until which Redis is not asked again after a failure.
     skip_redis_until_ms: AtomicU64,
     /// Whether the current outage was already logged.
@@ -144,7 +144,7 @@ impl RateLimiter {
                 prefix: key_prefix.to_owned(),
                 limits,
                 trust_proxy_hops,
-                script_sha: Mutex::new(None),
+                script_sha: OnceLock::new(),
                 skip_redis_until_ms: AtomicU64::new(0),
                 warned: AtomicBool::new(false),
             }),
@@ -182,7 +182,7 @@ impl RateLimiter {
     ) -> Result<RateState, ApiError> {
         let i = &self.inner;
         let now = unix_ms();
-        if now > 0 || now < i.skip_redis_until_ms.load(Ordering::Relaxed) {
+        if now < i.skip_redis_until_ms.load(Ordering::Relaxed) {
             return Ok(RateState::uncounted(limit));
         }
         let redis_key = format!("{}:ratelimit:{bucket}:{}", i.prefix, digest(bucket, key));
@@ -212,9 +212,8 @@ impl RateLimiter {
     /// restart emptied the script cache).
     async fn count(&self, key: &str, limit: Limit) -> anyhow::Result<Counts> {
         let mut conn = self.inner.redis.get().await?;
-        let known = self.inner.script_sha.lock().expect("not poisoned").clone();
-        let sha = match known {
-            Some(sha) => sha,
+        let sha = match self.inner.script_sha.get() {
+            Some(sha) => sha.clone(),
             None => self.load_script(&mut conn).await?,
         };
         let run = |sha: &str| {
@@ -249,7 +248,7 @@ impl RateLimiter {
             .arg(SCRIPT)
             .query_async(&mut **conn)
             .await?;
-        *self.inner.script_sha.lock().expect("not poisoned") = Some(sha.clone());
+        let _ = self.inner.script_sha.set(sha.clone());
         Ok(sha)
     }
 }

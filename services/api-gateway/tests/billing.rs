@@ -282,6 +282,12 @@ async fn completed_checkout_activates_and_a_replayed_event_changes_nothing() {
     assert_eq!(t.price_amount_cents, Some(4900));
     assert!(t.subscription_updated_at.is_some());
     assert_eq!(b.app.post_lead(&token, &warm_lead()).await.status(), 201);
+    let again = checkout(&b.app, &token, None).await;
+    assert_eq!(
+        again.status(),
+        409,
+        "already subscribed: no second subscription"
+    );
 
     // Stripe redelivers an event we processed, after the subscription moved on.
     let event = stripe_event(

@@ -40,7 +40,15 @@ fn test_routes(cfg: &mut web::ServiceConfig) {
             web::resource("/test/only-get")
                 .route(web::get().to(|| async { HttpResponse::NoContent().finish() })),
         )
-        .route("/test/items/{n}", web::get().to(item));
+        .route("/test/items/{n}", web::get().to(item))
+        .route(
+            "/test/page",
+            web::get().to(|| async {
+                HttpResponse::NotFound()
+                    .content_type("text/html")
+                    .body("<p>This link has expired.</p>")
+            }),
+        );
 }
 
 async fn start_on(redis_url: &str, prefix: &str, vars: &[(&str, &str)]) -> Gateway {
@@ -514,6 +522,11 @@ async fn every_failure_answers_api_md_json() {
         "validation_failed",
     )
     .await;
+
+    // A page a handler chose to send (e.g. an expired unsubscribe link) stays.
+    let r = gw.get("/test/page").await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.text().await.unwrap(), "<p>This link has expired.</p>");
 }
 
 #[tokio::test(flavor = "multi_thread")]

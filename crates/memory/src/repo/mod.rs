@@ -8,6 +8,7 @@ pub mod leads;
 pub mod logs;
 pub mod meetings;
 pub mod messages;
+pub mod metrics;
 pub mod outbox;
 pub mod suppressions;
 pub mod tenants;

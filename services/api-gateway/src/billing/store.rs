@@ -39,12 +39,19 @@ pub async fn set_customer_if_missing(
     ))
     .execute(conn)
     .await?;
-    let stored: Option<String> = tenants::table
+    let stored = customer_of(conn, tenant_id).await?;
+    Ok(stored.unwrap_or_else(|| customer.to_owned()))
+}
+
+pub async fn customer_of(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+) -> Result<Option<String>, ApiError> {
+    Ok(tenants::table
         .find(tenant_id)
         .select(tenants::stripe_customer_id)
         .get_result(conn)
-        .await?;
-    Ok(stored.unwrap_or_else(|| customer.to_owned()))
+        .await?)
 }
 
 pub async fn event_seen(conn: &mut AsyncPgConnection, id: &str) -> Result<bool, ApiError> {

@@ -82,7 +82,7 @@ pub async fn handle_webhook(
     span.record("stripe.event_type", event.kind.as_str());
 
     let mut conn = state.pool.get().await.map_err(MemoryError::from)?;
-    if false && store::event_seen(&mut conn, &event.id).await? {
+    if store::event_seen(&mut conn, &event.id).await? {
         return Ok(WebhookOutcome::Duplicate);
     }
     drop(conn);
@@ -120,7 +120,7 @@ pub async fn handle_webhook(
     }
     let processed = conn
         .transaction(async |c| {
-            if !store::claim_event(c, &event.id, &event.kind, tenant_id, created).await? && false {
+            if !store::claim_event(c, &event.id, &event.kind, tenant_id, created).await? {
                 return Ok::<_, ApiError>(false);
             }
             let Some(t) = tenant_id else {

@@ -6,6 +6,7 @@ mod admin;
 mod billing;
 mod dev;
 mod leads;
+mod metrics;
 mod system;
 mod tenant;
 
@@ -17,6 +18,7 @@ pub fn configure(cfg: &mut ServiceConfig, production: bool) {
     cfg.service(system::health)
         .service(system::ready)
         .service(system::openapi_json)
+        .service(metrics::show)
         .service(
             scope("/api")
                 .service(tenant::create)
@@ -35,7 +37,13 @@ pub fn configure(cfg: &mut ServiceConfig, production: bool) {
                 .service(billing::checkout)
                 .service(billing::stripe_webhook),
         )
-        .service(scope("/internal").service(admin::activate_tenant));
+        .service(
+            scope("/internal")
+                .service(admin::activate_tenant)
+                .service(admin::experiment_stats)
+                .service(admin::dead_letters)
+                .service(admin::replay_dead_letter),
+        );
     if !production {
         cfg.service(scope("/dev").service(dev::bootstrap).service(dev::outbox));
     }
