@@ -12,9 +12,11 @@ mod intake;
 mod process;
 mod relay;
 mod steps;
+mod unsubscribe;
 
 pub use closing::{ClosedLead, Closure, close_lead, requeue};
 pub use context::{Providers, Settings};
 pub use intake::{AcceptedLead, accept_lead};
 pub use process::{Orchestrator, Outcome, ProcessError, action_log};
 pub use relay::OutboxRelay;
+pub use unsubscribe::UnsubscribeSigner;

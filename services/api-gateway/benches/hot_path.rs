@@ -321,6 +321,37 @@ async fn main() -> anyhow::Result<()> {
     let drained = wait_emails(&emails, base + over_lat.len(), Duration::from_secs(300)).await;
     let lag = drained - overload_end;
 
+    // 4. Gateway alone: POST /api/leads with the worker paused (its events
+    // wait in Redis), then GET /metrics for a tenant holding 100,000 leads.
+    let gateway_leads: usize = env_or("BENCH_GATEWAY_LEADS", 10_000);
+    signal(&worker, "STOP");
+    let base = emails.len();
+    let (gw_rate, gw_lat) = fire(&driver, gateway_leads, concurrency, 4_000_000).await?;
+    signal(&worker, "CONT");
+    wait_emails(&emails, base + gw_lat.len(), Duration::from_secs(300)).await;
+    let metrics_tenant = client
+        .post("http://127.0.0.1:18080/dev/bootstrap")
+        .json(&json!({"product": product}))
+        .send()
+        .await?
+        .json::<Value>()
+        .await?;
+    let seeded = seed_tenant(
+        &db.url,
+        metrics_tenant["tenant"]["id"].as_str().unwrap_or_default(),
+        100_000,
+    )
+    .await?;
+    let metrics_requests: usize = env_or("BENCH_METRICS_REQUESTS", 2_000);
+    let (m_rate, m_lat) = get_many(
+        &client,
+        "http://127.0.0.1:18080/metrics",
+        metrics_tenant["token"].as_str().unwrap_or_default(),
+        metrics_requests,
+        env_or("BENCH_METRICS_CONCURRENCY", 8),
+    )
+    .await?;
+
     println!(
         "\nGrowthOS hot-path benchmark ({product}: qualify + email; heuristic agents; fake email API)"
     );
@@ -358,6 +389,21 @@ async fn main() -> anyhow::Result<()> {
         "  queue drained {:.2} s after the last lead was accepted",
         lag.as_secs_f64()
     );
+    println!(
+        "gateway alone (worker paused), {} leads at concurrency {concurrency}:",
+        gw_lat.len()
+    );
+    println!(
+        "  POST /api/leads     {gw_rate:>8.0} req/s     (p50 {}, p99 {})",
+        ms(percentile(&gw_lat, 0.5)),
+        ms(percentile(&gw_lat, 0.99))
+    );
+    println!(
+        "  GET /metrics        {m_rate:>8.0} req/s     (p50 {}, p99 {}; tenant with {seeded} leads, {} requests)",
+        ms(percentile(&m_lat, 0.5)),
+        ms(percentile(&m_lat, 0.99)),
+        m_lat.len()
+    );
     println!("resources (saturation phase):");
     for (i, p) in procs.iter().enumerate() {
         let per_k = (cpu_after[i] - cpu_before[i]) / n * 1000.0;
@@ -388,6 +434,120 @@ async fn main() -> anyhow::Result<()> {
         let _ = p.child.wait();
     }
     Ok(())
+}
+
+fn signal(p: &Proc, sig: &str) {
+    let _ = Command::new("kill")
+        .args([format!("-{sig}"), p.child.id().to_string()])
+        .status();
+}
+
+/// Posts `n` leads at `concurrency`; (requests/s, sorted latencies).
+async fn fire(
+    driver: &Arc<Driver>,
+    n: usize,
+    concurrency: usize,
+    offset: usize,
+) -> anyhow::Result<(f64, Vec<Duration>)> {
+    let sem = Arc::new(Semaphore::new(concurrency));
+    let start = Instant::now();
+    let mut tasks = Vec::with_capacity(n);
+    for i in 0..n {
+        let permit = sem.clone().acquire_owned().await?;
+        let d = driver.clone();
+        tasks.push(tokio::spawn(async move {
+            let r = d.post(offset + i).await;
+            drop(permit);
+            r
+        }));
+    }
+    let mut lat = Vec::with_capacity(n);
+    for t in tasks {
+        if let Some((_, l, _)) = t.await? {
+            lat.push(l);
+        }
+    }
+    let rate = lat.len() as f64 / start.elapsed().as_secs_f64();
+    lat.sort();
+    Ok((rate, lat))
+}
+
+/// GETs `url` `n` times at `concurrency`; (requests/s, sorted latencies).
+async fn get_many(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    n: usize,
+    concurrency: usize,
+) -> anyhow::Result<(f64, Vec<Duration>)> {
+    let sem = Arc::new(Semaphore::new(concurrency));
+    let start = Instant::now();
+    let mut tasks = Vec::with_capacity(n);
+    for _ in 0..n {
+        let permit = sem.clone().acquire_owned().await?;
+        let (c, u, t) = (client.clone(), url.to_owned(), token.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let sent = Instant::now();
+            let ok = c
+                .get(&u)
+                .bearer_auth(&t)
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200);
+            drop(permit);
+            ok.then(|| sent.elapsed())
+        }));
+    }
+    let mut lat = Vec::with_capacity(n);
+    for t in tasks {
+        if let Some(l) = t.await? {
+            lat.push(l);
+        }
+    }
+    let rate = lat.len() as f64 / start.elapsed().as_secs_f64();
+    lat.sort();
+    Ok((rate, lat))
+}
+
+/// Gives a tenant `n` processed-looking leads (a workflow and an email
+/// each, a reply for one in ten), then vacuums, as a busy account would be.
+async fn seed_tenant(url: &str, tenant: &str, n: i64) -> anyhow::Result<i64> {
+    use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};
+    let mut conn = diesel_async::AsyncPgConnection::establish(url).await?;
+    let t: uuid::Uuid = tenant.parse()?;
+    let statements = [
+        "INSERT INTO leads (id, tenant_id, name, email, source, status, score, first_action_at, created_at)
+         SELECT gen_random_uuid(), $1, 'Seed ' || g, 'seed' || g || '@example.com', 'website',
+            (ARRAY['qualified','unqualified','contacted','meeting_scheduled','converted','lost'])[1 + g % 6],
+            g % 101, now() - g * interval '1 minute' + interval '400 milliseconds', now() - g * interval '1 minute'
+         FROM generate_series(1, $2) g",
+        "INSERT INTO workflows (id, tenant_id, lead_id, workflow_type, current_state, goal, allowed_agents, product, product_config)
+         SELECT gen_random_uuid(), tenant_id, id, 'qualification_flow',
+            (ARRAY['completed','following_up','escalated'])[1 + (hashtext(id::text) & 1) + (hashtext(id::text) & 2) / 2],
+            'qualify_lead', ARRAY['qualifier','followup'], 'saas-leadqualifier', '{}'
+         FROM leads WHERE tenant_id = $1",
+        "INSERT INTO messages (id, tenant_id, lead_id, direction, channel, kind, to_address, content, status)
+         SELECT gen_random_uuid(), tenant_id, id, 'outbound', 'email', 'marketing', email, 'Hi', 'sent'
+         FROM leads WHERE tenant_id = $1",
+        "INSERT INTO messages (id, tenant_id, lead_id, direction, channel, kind, content, status)
+         SELECT gen_random_uuid(), tenant_id, id, 'inbound', 'email', 'reply', 'Thanks', 'received'
+         FROM leads WHERE tenant_id = $1 AND hashtext(id::text) % 10 = 0",
+    ];
+    let (leads, rest) = statements.split_first().expect("statements");
+    diesel::sql_query(*leads)
+        .bind::<diesel::sql_types::Uuid, _>(t)
+        .bind::<diesel::sql_types::BigInt, _>(n)
+        .execute(&mut conn)
+        .await?;
+    for sql in rest {
+        diesel::sql_query(*sql)
+            .bind::<diesel::sql_types::Uuid, _>(t)
+            .execute(&mut conn)
+            .await?;
+    }
+    conn.batch_execute("VACUUM ANALYZE leads, workflows, messages")
+        .await?;
+    Ok(n)
 }
 
 /// Where PostgreSQL spent its reads: the busiest indexes and tables.

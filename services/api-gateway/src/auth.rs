@@ -109,10 +109,10 @@ fn bearer(req: &HttpRequest) -> Result<Option<Auth>, ApiError> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .and_then(|t| state.jwt.verify(t.trim()))
         .ok_or(ApiError::Unauthorized)?;
-    if let Some(p) = req.headers().get(PRODUCT_HEADER) {
-        if p.to_str().ok() != Some(claims.product.as_str()) {
-            return Err(ApiError::Unauthorized);
-        }
+    if let Some(p) = req.headers().get(PRODUCT_HEADER)
+        && p.to_str().ok() != Some(claims.product.as_str())
+    {
+        return Err(ApiError::Unauthorized);
     }
     let auth = Auth::from_claims(claims);
     let span = tracing::Span::current();

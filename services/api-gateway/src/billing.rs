@@ -110,8 +110,6 @@ impl Billing {
 
 /// Whether tenants pay through Stripe here (stripe mode with Stripe
 /// configured): when false, [`ensure_customer`] has nothing to do.
-// For sign-up (POST /api/tenant/create), which calls ensure_customer when true.
-#[allow(dead_code)]
 pub fn uses_stripe(state: &AppState) -> bool {
     state.payment_mode == PaymentMode::Stripe && state.billing.stripe.is_some()
 }

@@ -71,20 +71,18 @@ pub async fn create(
         .transaction(async move |conn| {
             let tenant = access::tenant(conn, state, tenant_id, product, Gate::Subscribed).await?;
             let hash = key.map(|_| request_hash(&profile));
-            if let (Some(key), Some(hash)) = (key, &hash) {
-                if let Some(earlier) = repo::idempotency::claim(conn, tenant.id, key, hash).await? {
-                    if &earlier.request_hash != hash {
-                        return Err(ApiError::Conflict(
-                            "this Idempotency-Key was used with a different request".into(),
-                        ));
-                    }
-                    let body = earlier.response_body.ok_or_else(|| {
-                        ApiError::Conflict(
-                            "a request with this Idempotency-Key is in progress".into(),
-                        )
-                    })?;
-                    return Ok((body, None));
+            if let (Some(key), Some(hash)) = (key, &hash)
+                && let Some(earlier) = repo::idempotency::claim(conn, tenant.id, key, hash).await?
+            {
+                if &earlier.request_hash != hash {
+                    return Err(ApiError::Conflict(
+                        "this Idempotency-Key was used with a different request".into(),
+                    ));
                 }
+                let body = earlier.response_body.ok_or_else(|| {
+                    ApiError::Conflict("a request with this Idempotency-Key is in progress".into())
+                })?;
+                return Ok((body, None));
             }
             let accepted = accept_lead(conn, &tenant, profile, traceparent).await?;
             let body = json!({"lead": accepted.lead, "workflowId": accepted.workflow.id});

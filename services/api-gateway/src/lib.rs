@@ -20,6 +20,7 @@ mod request_id;
 mod routes;
 mod state;
 mod tenants;
+mod unsubscribe;
 
 use actix_web::{App, HttpServer, web};
 use core_engine::probes::Probes;
@@ -44,7 +45,7 @@ impl Application {
     }
 
     /// The same application with `extra` routes mounted behind the same
-    /// middleware ([`middleware::stack`]) and absent from the OpenAPI
+    /// middleware (`middleware::stack`) and absent from the OpenAPI
     /// document. Tests use it, e.g. for a route that panics.
     pub fn build_with_routes<F>(config: &Config, infra: &Infra, extra: F) -> anyhow::Result<Self>
     where

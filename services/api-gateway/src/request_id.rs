@@ -1,11 +1,11 @@
 //! x-request-id on every response (the client's, when it sent a sane one),
 //! and the same id on the request's root span.
 
-use actix_web::Error;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage};
 use tracing::Span;
 use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder};
 
@@ -30,6 +30,7 @@ pub async fn request_id(
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let value = HeaderValue::from_str(&id).expect("validated header value");
+    hide_query_token(&mut req);
     // Written back so the root span (built further in) sees the same id.
     req.headers_mut()
         .insert(HeaderName::from_static(HEADER), value.clone());
@@ -48,6 +49,35 @@ pub async fn request_id(
             });
             Err(err)
         }
+    }
+}
+
+/// A `token` query parameter (the unsubscribe link's), taken out of the
+/// URI before the root span records the URI, so it never reaches a log.
+#[derive(Debug, Clone)]
+pub struct QueryToken(pub String);
+
+fn hide_query_token(req: &mut ServiceRequest) {
+    let Some(query) = req.uri().query() else {
+        return;
+    };
+    let (tokens, rest): (Vec<_>, Vec<_>) =
+        url::form_urlencoded::parse(query.as_bytes()).partition(|(k, _)| k == "token");
+    let Some((_, token)) = tokens.into_iter().next() else {
+        return;
+    };
+    let token = token.into_owned();
+    let rest = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(rest)
+        .finish();
+    let target = if rest.is_empty() {
+        req.path().to_owned()
+    } else {
+        format!("{}?{rest}", req.path())
+    };
+    if let Ok(uri) = target.parse() {
+        req.head_mut().uri = uri;
+        req.extensions_mut().insert(QueryToken(token));
     }
 }
 

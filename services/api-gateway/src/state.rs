@@ -3,7 +3,7 @@ use crate::billing::Billing;
 use crate::rate_limit::RateLimiter;
 use core_engine::{Config, Infra, PaymentMode};
 use memory::DbPool;
-use orchestrator::OutboxRelay;
+use orchestrator::{OutboxRelay, UnsubscribeSigner};
 use secrecy::SecretString;
 
 /// Shared by every handler.
@@ -12,6 +12,7 @@ pub struct AppState {
     pub pool: DbPool,
     pub relay: OutboxRelay,
     pub jwt: JwtKeys,
+    pub unsubscribe: UnsubscribeSigner,
     pub production: bool,
     pub payment_mode: PaymentMode,
     /// Redis-backed rate limits (`limiter.check(bucket, key, limit)`).
@@ -28,6 +29,7 @@ impl AppState {
             pool: infra.pool.clone(),
             relay: infra.orchestrator.relay().clone(),
             jwt: JwtKeys::new(&config.jwt_secret),
+            unsubscribe: UnsubscribeSigner::new(&config.jwt_secret),
             production: config.is_production(),
             payment_mode: config.payment_mode,
             limiter: RateLimiter::new(

@@ -2,6 +2,7 @@
 
 use crate::access::{self, Gate};
 use crate::auth::Auth;
+use crate::billing;
 use crate::error::ApiError;
 use crate::passwords;
 use crate::state::AppState;
@@ -163,6 +164,13 @@ pub async fn sign_up(state: &AppState, input: SignUpInput) -> Result<Session, Ap
             other => other.into(),
         })?;
     drop(conn);
+    // The Stripe customer is created now so checkout is one click later; if
+    // Stripe is down, checkout creates it (same idempotency key).
+    if billing::uses_stripe(state)
+        && let Err(e) = billing::ensure_customer(state, &tenant, &user.email).await
+    {
+        tracing::warn!(error = %e, "Stripe customer not created at sign-up; checkout will retry");
+    }
     let token = state.jwt.issue(user.id, tenant.id, product, &user.role);
     Ok(Session {
         tenant,
@@ -190,6 +198,16 @@ pub async fn log_in(state: &AppState, input: LoginInput) -> Result<Session, ApiE
         product.expect("checked"),
     );
     let email = email.trim();
+    // Per account as well as per IP (the middleware's limit), so one email
+    // cannot be guessed at from many addresses.
+    state
+        .limiter
+        .check(
+            "login-email",
+            &format!("{product}:{}", email.to_lowercase()),
+            state.limiter.auth_limit(),
+        )
+        .await?;
     let mut conn = state.pool.get().await.map_err(MemoryError::from)?;
     let user = repo::users::find_by_email(&mut conn, product.as_str(), email).await?;
     drop(conn);
@@ -263,13 +281,13 @@ fn header_text(
 ) -> Option<Option<String>> {
     value.map(|v| {
         let v = v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-        if let Some(s) = &v {
-            if s.chars().count() > max || s.contains(['\r', '\n']) {
-                p.add(
-                    field,
-                    format!("must be one line of at most {max} characters"),
-                );
-            }
+        if let Some(s) = &v
+            && (s.chars().count() > max || s.contains(['\r', '\n']))
+        {
+            p.add(
+                field,
+                format!("must be one line of at most {max} characters"),
+            );
         }
         v
     })
@@ -308,10 +326,10 @@ pub async fn update_settings(
                     None
                 }
             });
-    if let Some(m) = input.meeting_duration_minutes {
-        if !(10..=240).contains(&m) {
-            p.add("meetingDurationMinutes", "must be from 10 to 240");
-        }
+    if let Some(m) = input.meeting_duration_minutes
+        && !(10..=240).contains(&m)
+    {
+        p.add("meetingDurationMinutes", "must be from 10 to 240");
     }
     let settings = TenantSettings {
         timezone: input.timezone.clone(),

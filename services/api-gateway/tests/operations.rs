@@ -102,7 +102,7 @@ async fn dead_letters_can_be_inspected_and_replayed() {
     app.infra
         .orchestrator
         .relay()
-        .publish_now(&[e.clone()])
+        .publish_now(std::slice::from_ref(&e))
         .await
         .unwrap();
     app.drain().await;

@@ -38,3 +38,23 @@ pub async fn blocks(
             .await?,
     )
 }
+
+/// Records that `email` unsubscribed from the tenant's marketing; doing it
+/// twice changes nothing.
+pub async fn unsubscribe(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    email: &str,
+) -> Result<(), MemoryError> {
+    diesel::insert_into(suppressions::table)
+        .values((
+            suppressions::id.eq(Uuid::new_v4()),
+            suppressions::tenant_id.eq(Some(tenant_id)),
+            suppressions::email.eq(email.to_lowercase()),
+            suppressions::reason.eq("unsubscribed"),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(())
+}

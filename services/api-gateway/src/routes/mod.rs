@@ -9,6 +9,7 @@ mod leads;
 mod metrics;
 mod system;
 mod tenant;
+mod unsubscribe;
 
 use crate::error::ApiError;
 use actix_web::HttpResponse;
@@ -19,6 +20,8 @@ pub fn configure(cfg: &mut ServiceConfig, production: bool) {
         .service(system::ready)
         .service(system::openapi_json)
         .service(metrics::show)
+        .service(unsubscribe::confirm_page)
+        .service(unsubscribe::one_click)
         .service(
             scope("/api")
                 .service(tenant::create)
