@@ -238,6 +238,51 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    tenant_metrics (tenant_id) {
+        tenant_id -> Uuid,
+        leads -> Int8,
+        qualified_leads -> Int8,
+        disqualified_leads -> Int8,
+        converted_leads -> Int8,
+        score_sum -> Int8,
+        scored_leads -> Int8,
+        contacted_leads -> Int8,
+        replied_workflows -> Int8,
+        total_workflows -> Int8,
+        active_workflows -> Int8,
+        completed_workflows -> Int8,
+        escalated_workflows -> Int8,
+        emails_sent -> Int8,
+        followups_sent -> Int8,
+        meetings_booked -> Int8,
+        webhooks_fired -> Int8,
+    }
+}
+
+diesel::table! {
+    tenant_metric_deltas (id) {
+        tenant_id -> Uuid,
+        leads -> Int8,
+        qualified_leads -> Int8,
+        disqualified_leads -> Int8,
+        converted_leads -> Int8,
+        score_sum -> Int8,
+        scored_leads -> Int8,
+        contacted_leads -> Int8,
+        replied_workflows -> Int8,
+        total_workflows -> Int8,
+        active_workflows -> Int8,
+        completed_workflows -> Int8,
+        escalated_workflows -> Int8,
+        emails_sent -> Int8,
+        followups_sent -> Int8,
+        meetings_booked -> Int8,
+        webhooks_fired -> Int8,
+        id -> Int8,
+    }
+}
+
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(leads -> tenants (tenant_id));
 diesel::joinable!(workflows -> leads (lead_id));

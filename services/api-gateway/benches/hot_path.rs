@@ -190,6 +190,8 @@ async fn main() -> anyhow::Result<()> {
     };
     let gateway = spawn("api-gateway", 18080)?;
     let worker = spawn("worker", 18081)?;
+    // The scheduler folds metric deltas into counters, as in production.
+    let scheduler = spawn("scheduler", 18082)?;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(1024)
         .build()?;
@@ -427,7 +429,7 @@ async fn main() -> anyhow::Result<()> {
     if std::env::var("BENCH_DB_STATS").is_ok() {
         print_db_stats(&db.url).await?;
     }
-    for mut p in [gateway, worker] {
+    for mut p in [gateway, worker, scheduler] {
         let _ = Command::new("kill")
             .args(["-TERM", &p.child.id().to_string()])
             .status();
@@ -545,8 +547,26 @@ async fn seed_tenant(url: &str, tenant: &str, n: i64) -> anyhow::Result<i64> {
             .execute(&mut conn)
             .await?;
     }
-    conn.batch_execute("VACUUM ANALYZE leads, workflows, messages")
-        .await?;
+    // The scheduler folds the seed's metric deltas into counters.
+    #[derive(diesel::QueryableByName)]
+    struct Left {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let left: Left = diesel::sql_query("SELECT count(*) AS n FROM tenant_metric_deltas")
+            .get_result(&mut conn)
+            .await?;
+        if left.n == 0 || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    conn.batch_execute(
+        "VACUUM ANALYZE leads, workflows, messages, tenant_metrics, tenant_metric_deltas",
+    )
+    .await?;
     Ok(n)
 }
 

@@ -18,23 +18,26 @@ pub fn ratio(part: i64, whole: i64) -> f64 {
 }
 
 /// The pipeline numbers shared by tenant metrics and experiment stats.
-pub fn pipeline(c: &TenantCounts) -> serde_json::Map<String, Value> {
+pub fn pipeline(t: &TenantCounts) -> serde_json::Map<String, Value> {
+    let c = &t.counters;
+    let avg = (c.scored_leads > 0)
+        .then(|| (c.score_sum as f64 / c.scored_leads as f64 * 10.0).round() / 10.0);
     let v = json!({
         "leads": c.leads,
         "qualifiedLeads": c.qualified_leads,
         "disqualifiedLeads": c.disqualified_leads,
-        "avgScore": c.avg_score.map(|s| (s * 10.0).round() / 10.0),
+        "avgScore": avg,
         "meetingsBooked": c.meetings_booked,
         "emailsSent": c.emails_sent,
         "followupsSent": c.followups_sent,
         "webhooksFired": c.webhooks_fired,
-        "replyRate": ratio(c.replied_leads, c.contacted_leads),
+        "replyRate": ratio(c.replied_workflows, c.contacted_leads),
         "conversionRate": ratio(c.converted_leads, c.leads),
         "totalWorkflows": c.total_workflows,
         "activeWorkflows": c.active_workflows,
         "completedWorkflows": c.completed_workflows,
-        "escalatedLeads": c.escalated_leads,
-        "medianSpeedToLeadMs": c.median_speed_to_lead_ms.map(|m| m.round() as i64),
+        "escalatedLeads": c.escalated_workflows,
+        "medianSpeedToLeadMs": t.median_speed_to_lead_ms.map(|m| m.round() as i64),
     });
     match v {
         Value::Object(m) => m,

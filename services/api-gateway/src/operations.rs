@@ -32,7 +32,7 @@ pub async fn experiment_stats(state: &AppState) -> Result<Value, ApiError> {
             "churn".into(),
             ratio(t.canceled_tenants, t.ever_paid_tenants).into(),
         );
-        entry.insert("totalLeads".into(), c.leads.into());
+        entry.insert("totalLeads".into(), c.counters.leads.into());
         products.push(Value::Object(entry));
     }
     Ok(json!({ "products": products }))

@@ -140,6 +140,7 @@ pub struct Schedules {
     pub stale_recovery: String,
     pub insights: String,
     pub outbox_sweep: String,
+    pub metrics_fold: String,
 }
 
 #[derive(Debug, Clone)]
@@ -333,6 +334,7 @@ impl Config {
             stale_recovery: r.cron("SCHEDULE_STALE_RECOVERY", "0 */5 * * * *"),
             insights: r.cron("SCHEDULE_INSIGHTS", "0 15 3 * * *"),
             outbox_sweep: r.cron("SCHEDULE_OUTBOX_SWEEP", "*/5 * * * * *"),
+            metrics_fold: r.cron("SCHEDULE_METRICS_FOLD", "*/5 * * * * *"),
         };
         let config = Config {
             service,

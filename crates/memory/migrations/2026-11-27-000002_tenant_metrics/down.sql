@@ -1,0 +1,13 @@
+DROP TRIGGER action_logs_metrics ON action_logs;
+DROP TRIGGER meetings_metrics ON meetings;
+DROP TRIGGER messages_metrics ON messages;
+DROP TRIGGER workflows_metrics ON workflows;
+DROP TRIGGER leads_metrics ON leads;
+DROP FUNCTION metrics_on_webhook();
+DROP FUNCTION metrics_on_meeting();
+DROP FUNCTION metrics_on_message();
+DROP FUNCTION metrics_on_workflow();
+DROP FUNCTION metrics_on_lead();
+DROP INDEX leads_speed_to_lead_idx;
+DROP TABLE tenant_metric_deltas;
+DROP TABLE tenant_metrics;
