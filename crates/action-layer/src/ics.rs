@@ -69,10 +69,14 @@ fn escape_text(raw: &str) -> String {
     out
 }
 
-/// A mailto address: control characters and spaces removed so it stays
-/// one value on one line.
+/// The bare address of `raw`, which may be `Name <addr>` (a CAL-ADDRESS
+/// is a mailto URI: no display name, no spaces).
 fn address(raw: &str) -> String {
-    raw.chars()
+    let bare = raw
+        .rsplit_once('<')
+        .and_then(|(_, rest)| rest.split_once('>'))
+        .map_or(raw, |(inside, _)| inside);
+    bare.chars()
         .filter(|c| !c.is_control() && !c.is_whitespace())
         .collect()
 }
@@ -99,6 +103,13 @@ fn fold(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_lose_display_names_and_spaces() {
+        assert_eq!(address("Ops <ops@example.com>"), "ops@example.com");
+        assert_eq!(address("\"A <b>\" <real@x.io>"), "real@x.io");
+        assert_eq!(address(" dana@x.io\r\n"), "dana@x.io");
+    }
 
     #[test]
     fn text_special_characters_are_escaped() {

@@ -50,6 +50,7 @@ impl Infra {
             email_from: config.email_from.clone(),
             public_url: config.public_url.clone(),
             booking_horizon_days: 14,
+            unsubscribe: orchestrator::UnsubscribeSigner::new(&config.jwt_secret),
         };
         let orchestrator =
             Orchestrator::new(pool.clone(), relay, providers_from(config)?, settings);

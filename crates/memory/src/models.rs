@@ -47,6 +47,8 @@ pub struct NewTenant {
     pub product: String,
     pub subscription_status: String,
     pub timezone: String,
+    /// Where notifications and, by default, the leads' replies go.
+    pub notification_email: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]

@@ -16,6 +16,7 @@ async fn tenant_with_leads(conn: &mut memory::AsyncPgConnection, n: usize) -> (U
         product: "saas-booker".into(),
         subscription_status: "active".into(),
         timezone: "UTC".into(),
+        notification_email: None,
     };
     let user = User {
         id: Uuid::new_v4(),

@@ -24,6 +24,8 @@ pub struct Settings {
     pub public_url: String,
     /// How far ahead the scheduler looks for a free slot.
     pub booking_horizon_days: u32,
+    /// Signs the one-click unsubscribe link of every marketing email.
+    pub unsubscribe: crate::UnsubscribeSigner,
 }
 
 pub(crate) struct StepContext {

@@ -19,6 +19,13 @@ pub struct UnsubscribeSigner {
     key: [u8; 32],
 }
 
+/// The key never shows in logs.
+impl std::fmt::Debug for UnsubscribeSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UnsubscribeSigner(..)")
+    }
+}
+
 impl UnsubscribeSigner {
     pub fn new(secret: &SecretString) -> Self {
         let mut mac = HmacSha256::new_from_slice(secret.expose_secret().as_bytes())

@@ -54,6 +54,7 @@ pub async fn bootstrap(state: &AppState, input: BootstrapInput) -> Result<Bootst
         product: product.to_string(),
         subscription_status: "active".into(),
         timezone: "UTC".into(),
+        notification_email: Some(email.clone()),
     };
     let user = User {
         id: Uuid::new_v4(),

@@ -328,6 +328,12 @@ fn budget(req: &ServiceRequest, state: &AppState, hops: usize) -> Budget {
     if *method == Method::GET && matches!(path, "/health" | "/ready") {
         return Budget::Exempt;
     }
+    // Stripe sends every customer's events from a few addresses; a per-IP
+    // budget would delay activations in a busy hour. The signature check
+    // refuses forgeries before any database work.
+    if *method == Method::POST && path == "/api/stripe/webhook" {
+        return Budget::Exempt;
+    }
     if *method == Method::POST && matches!(path, "/api/auth/login" | "/api/tenant/create") {
         return Budget::Auth(client_ip(req, hops));
     }

@@ -141,6 +141,9 @@ pub async fn sign_up(state: &AppState, input: SignUpInput) -> Result<Session, Ap
         }
         .into(),
         timezone,
+        // The owner hears about escalations and, through Reply-To, gets
+        // the leads' answers until the settings say otherwise.
+        notification_email: Some(email.clone()),
     };
     let user = User {
         id: Uuid::new_v4(),

@@ -4,101 +4,23 @@
 mod support;
 
 use memory::{Tenant, repo};
-use reqwest::Response;
 use serde_json::{Value, json};
-use support::{TestApp, warm_lead};
+use support::{BOOKER_APP, StripeApp, TestApp, random_secret, stripe_price, warm_lead};
 use test_support::fakes::{
-    FakeStripe, invoice_object, stripe_event, stripe_event_with, stripe_signature,
-    stripe_signature_with, unix_now, webhook_secret,
+    invoice_object, stripe_event, stripe_event_with, stripe_signature, stripe_signature_with,
+    unix_now, webhook_secret,
 };
 use uuid::Uuid;
 
-const BOOKER_APP: &str = "https://booker.example.com";
-
-fn random_secret() -> String {
-    format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
-}
-
-/// A production gateway whose Stripe is `stripe`.
-struct Billed {
-    app: TestApp,
-    stripe: FakeStripe,
-    /// The first configured webhook secret.
-    whsec: String,
-    admin: String,
-}
-
-async fn stripe_app_with(webhook_secrets: &str, first: &str) -> Billed {
-    let stripe = FakeStripe::start().await;
-    let (jwt, admin) = (random_secret(), random_secret());
-    let base = stripe.uri();
-    let app = TestApp::spawn_with(&[
-        ("APP_ENV", "production"),
-        ("JWT_SECRET", &jwt),
-        ("PUBLIC_URL", "https://api.example.com"),
-        ("CORS_ALLOWED_ORIGINS", BOOKER_APP),
-        ("BOOKER_URL", BOOKER_APP),
-        ("RESEND_API_KEY", "re_test_unused"),
-        ("EMAIL_FROM", "Ops <ops@example.com>"),
-        ("PAYMENT_MODE", "stripe"),
-        ("ADMIN_SECRET", &admin),
-        ("STRIPE_SECRET_KEY", stripe.secret_key()),
-        ("STRIPE_WEBHOOK_SECRET", webhook_secrets),
-        ("STRIPE_PRICE_ID_BOOKER", "price_booker_test"),
-        ("STRIPE_PRICE_ID_LEADQUALIFIER", "price_leadq_test"),
-        ("STRIPE_PRICE_ID_FOLLOWUP", "price_followup_test"),
-        ("STRIPE_API_BASE", &base),
-    ])
-    .await;
-    Billed {
-        app,
-        stripe,
-        whsec: first.to_owned(),
-        admin,
-    }
-}
-
-async fn stripe_app() -> Billed {
-    let secret = webhook_secret();
-    stripe_app_with(&secret, &secret).await
-}
-
 async fn manual_app(admin: Option<&str>) -> TestApp {
-    let jwt = random_secret();
-    let mut vars = vec![
-        ("APP_ENV", "production"),
-        ("JWT_SECRET", jwt.as_str()),
-        ("PUBLIC_URL", "https://api.example.com"),
-        ("CORS_ALLOWED_ORIGINS", BOOKER_APP),
-        ("RESEND_API_KEY", "re_test_unused"),
-        ("EMAIL_FROM", "Ops <ops@example.com>"),
-        ("PAYMENT_MODE", "manual"),
-    ];
     match admin {
-        Some(a) => vars.push(("ADMIN_SECRET", a)),
+        Some(a) => {
+            TestApp::spawn_production(&[("PAYMENT_MODE", "manual"), ("ADMIN_SECRET", a)]).await
+        }
         // Production requires ADMIN_SECRET in manual mode: without it, a
         // development gateway.
-        None => vars.retain(|(k, _)| *k == "PAYMENT_MODE"),
+        None => TestApp::spawn_with(&[("PAYMENT_MODE", "manual")]).await,
     }
-    TestApp::spawn_with(&vars).await
-}
-
-/// Signs up through POST /api/tenant/create: (token, tenant id).
-async fn sign_up(app: &TestApp, product: &str) -> (String, Uuid) {
-    let r = app
-        .client
-        .post(app.url("/api/tenant/create"))
-        .json(&json!({"name": "Joe's Plumbing", "email": format!("owner+{}@joes.example", Uuid::new_v4().simple()),
-            "password": "correct horse battery", "product": product}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    let v: Value = r.json().await.unwrap();
-    (
-        v["token"].as_str().unwrap().to_owned(),
-        v["tenant"]["id"].as_str().unwrap().parse().unwrap(),
-    )
 }
 
 async fn tenant(app: &TestApp, id: Uuid) -> Tenant {
@@ -107,45 +29,11 @@ async fn tenant(app: &TestApp, id: Uuid) -> Tenant {
         .unwrap()
 }
 
-async fn checkout(app: &TestApp, token: &str, body: Option<Value>) -> Response {
-    let mut req = app
-        .client
-        .post(app.url("/api/billing/checkout"))
-        .bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    req.send().await.unwrap()
-}
-
-impl Billed {
-    /// Posts `event` with a valid signature (or the given header; `None`
-    /// sends no header at all).
-    async fn post_event(&self, event: &Value, header: Option<Option<String>>) -> Response {
-        let body = event.to_string();
-        let header = header.unwrap_or_else(|| Some(stripe_signature(&body, &self.whsec)));
-        let mut req = self
-            .app
-            .client
-            .post(self.app.url("/api/stripe/webhook"))
-            .header("content-type", "application/json")
-            .body(body);
-        if let Some(h) = header {
-            req = req.header("stripe-signature", h);
-        }
-        req.send().await.unwrap()
-    }
-
-    async fn deliver(&self, event: &Value) {
-        let r = self.post_event(event, None).await;
-        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-        assert_eq!(r.json::<Value>().await.unwrap(), json!({"received": true}));
-    }
-
+impl StripeApp {
     /// A tenant that went through Checkout and paid: (token, tenant, subscription id).
     async fn subscribed_tenant(&self) -> (String, Uuid, String) {
-        let (token, tenant_id) = sign_up(&self.app, "saas-booker").await;
-        let r = checkout(&self.app, &token, None).await;
+        let (token, tenant_id) = self.app.sign_up("saas-booker").await;
+        let r = self.app.checkout(&token, None).await;
         assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
         let session_id = r.json::<Value>().await.unwrap()["sessionId"]
             .as_str()
@@ -172,11 +60,11 @@ impl Billed {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn checkout_opens_a_subscription_session_for_the_products_price() {
-    let b = stripe_app().await;
-    let (token, tenant_id) = sign_up(&b.app, "saas-booker").await;
+    let b = StripeApp::start().await;
+    let (token, tenant_id) = b.app.sign_up("saas-booker").await;
     assert_eq!(tenant(&b.app, tenant_id).await.subscription_status, "none");
 
-    let r = checkout(&b.app, &token, None).await;
+    let r = b.app.checkout(&token, None).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let v: Value = r.json().await.unwrap();
     let session_id = v["sessionId"].as_str().unwrap();
@@ -201,7 +89,7 @@ async fn checkout_opens_a_subscription_session_for_the_products_price() {
     assert_eq!(sent.len(), 1);
     let form = &sent[0].form;
     assert_eq!(form["mode"], "subscription");
-    assert_eq!(form["line_items[0][price]"], "price_booker_test");
+    assert_eq!(form["line_items[0][price]"], stripe_price("saas-booker"));
     assert_eq!(form["line_items[0][quantity]"], "1");
     assert_eq!(form["customer"], customer);
     assert_eq!(form["client_reference_id"], tenant_id.to_string());
@@ -218,23 +106,23 @@ async fn checkout_opens_a_subscription_session_for_the_products_price() {
     assert!(key.starts_with(&format!("checkout-{tenant_id}-")), "{key}");
 
     // A double click: the same session, not a second one.
-    let again: Value = checkout(&b.app, &token, None).await.json().await.unwrap();
+    let again: Value = b.app.checkout(&token, None).await.json().await.unwrap();
     assert_eq!(again["sessionId"], session_id);
     assert_eq!(b.stripe.sessions_created(), 1);
 
     // Given return URLs are used; other products get their own price.
     let urls = json!({"successUrl": "https://booker.example.com/thanks", "cancelUrl": "https://booker.example.com/plans"});
-    assert_eq!(checkout(&b.app, &token, Some(urls)).await.status(), 200);
+    assert_eq!(b.app.checkout(&token, Some(urls)).await.status(), 200);
     let last = b.stripe.requests_to("POST", "/v1/checkout/sessions");
     let form = &last.last().unwrap().form;
     assert_eq!(form["success_url"], "https://booker.example.com/thanks");
     assert_eq!(form["cancel_url"], "https://booker.example.com/plans");
-    let (lq_token, _) = sign_up(&b.app, "saas-leadqualifier").await;
-    assert_eq!(checkout(&b.app, &lq_token, None).await.status(), 200);
+    let (lq_token, _) = b.app.sign_up("saas-leadqualifier").await;
+    assert_eq!(b.app.checkout(&lq_token, None).await.status(), 200);
     let last = b.stripe.requests_to("POST", "/v1/checkout/sessions");
     assert_eq!(
         last.last().unwrap().form["line_items[0][price]"],
-        "price_leadq_test"
+        stripe_price("saas-leadqualifier")
     );
 
     // One action log per Stripe call, for the tenant, with no lead.
@@ -250,13 +138,13 @@ async fn checkout_opens_a_subscription_session_for_the_products_price() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn checkout_refuses_bad_return_urls_and_anonymous_callers() {
-    let b = stripe_app().await;
-    let (token, _) = sign_up(&b.app, "saas-booker").await;
+    let b = StripeApp::start().await;
+    let (token, _) = b.app.sign_up("saas-booker").await;
     for (body, field) in [
         (json!({"successUrl": "javascript:alert(1)"}), "successUrl"),
         (json!({"cancelUrl": "/relative"}), "cancelUrl"),
     ] {
-        let r = checkout(&b.app, &token, Some(body)).await;
+        let r = b.app.checkout(&token, Some(body)).await;
         assert_eq!(r.status(), 400);
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["code"], "validation_failed");
@@ -275,14 +163,14 @@ async fn checkout_refuses_bad_return_urls_and_anonymous_callers() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn completed_checkout_activates_and_a_replayed_event_changes_nothing() {
-    let b = stripe_app().await;
+    let b = StripeApp::start().await;
     let (token, tenant_id, sub_id) = b.subscribed_tenant().await;
     let t = tenant(&b.app, tenant_id).await;
     assert_eq!(t.stripe_subscription_id.as_deref(), Some(sub_id.as_str()));
     assert_eq!(t.price_amount_cents, Some(4900));
     assert!(t.subscription_updated_at.is_some());
     assert_eq!(b.app.post_lead(&token, &warm_lead()).await.status(), 201);
-    let again = checkout(&b.app, &token, None).await;
+    let again = b.app.checkout(&token, None).await;
     assert_eq!(
         again.status(),
         409,
@@ -318,7 +206,7 @@ async fn completed_checkout_activates_and_a_replayed_event_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_signatures_are_refused_and_store_nothing() {
-    let b = stripe_app().await;
+    let b = StripeApp::start().await;
     let (_, tenant_id, sub_id) = b.subscribed_tenant().await;
     b.stripe.set_subscription_status(&sub_id, "canceled");
     let event = stripe_event("customer.subscription.deleted", json!({"id": sub_id}));
@@ -371,7 +259,7 @@ async fn bad_signatures_are_refused_and_store_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn rotated_secrets_are_accepted() {
     let (new, old) = (webhook_secret(), webhook_secret());
-    let b = stripe_app_with(&format!("{new}, {old}"), &new).await;
+    let b = StripeApp::start_with(&format!("{new}, {old}"), &new).await;
     let unknown = webhook_secret();
     let now = unix_now();
     let event = stripe_event(
@@ -400,7 +288,7 @@ async fn rotated_secrets_are_accepted() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn events_arriving_out_of_order_end_in_stripes_current_state() {
-    let b = stripe_app().await;
+    let b = StripeApp::start().await;
     let (token, tenant_id, sub_id) = b.subscribed_tenant().await;
     let customer = tenant(&b.app, tenant_id).await.stripe_customer_id.unwrap();
     let active = b.stripe.subscription_object(&sub_id).unwrap();
@@ -437,7 +325,7 @@ async fn events_arriving_out_of_order_end_in_stripes_current_state() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cancellation_cuts_access_at_once() {
-    let b = stripe_app().await;
+    let b = StripeApp::start().await;
     let (token, _, sub_id) = b.subscribed_tenant().await;
     assert_eq!(b.app.post_lead(&token, &warm_lead()).await.status(), 201);
 
@@ -462,12 +350,12 @@ async fn cancellation_cuts_access_at_once() {
         "subscription_required"
     );
     // Checkout stays open, so the customer can pay again.
-    assert_eq!(checkout(&b.app, &token, None).await.status(), 200);
+    assert_eq!(b.app.checkout(&token, None).await.status(), 200);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn failed_invoice_moves_the_tenant_to_past_due_and_a_paid_one_back() {
-    let b = stripe_app().await;
+    let b = StripeApp::start().await;
     let (token, tenant_id, sub_id) = b.subscribed_tenant().await;
     let customer = tenant(&b.app, tenant_id).await.stripe_customer_id.unwrap();
 
@@ -498,7 +386,7 @@ async fn failed_invoice_moves_the_tenant_to_past_due_and_a_paid_one_back() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn stripe_outage_leaves_the_event_for_redelivery() {
-    let b = stripe_app().await;
+    let b = StripeApp::start().await;
     let (_, tenant_id, sub_id) = b.subscribed_tenant().await;
     b.stripe.set_subscription_status(&sub_id, "unpaid");
     let event = stripe_event("customer.subscription.updated", json!({"id": sub_id}));
@@ -530,7 +418,7 @@ async fn stripe_outage_leaves_the_event_for_redelivery() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unknown_event_types_are_acknowledged_and_recorded() {
-    let b = stripe_app().await;
+    let b = StripeApp::start().await;
     let event = stripe_event_with(
         "evt_unknown_1",
         "radar.early_fraud_warning.created",
@@ -553,7 +441,7 @@ async fn unknown_event_types_are_acknowledged_and_recorded() {
 async fn manual_mode_ignores_stripe_and_an_admin_activates_tenants() {
     let admin = random_secret();
     let app = manual_app(Some(&admin)).await;
-    let (token, tenant_id) = sign_up(&app, "saas-booker").await;
+    let (token, tenant_id) = app.sign_up("saas-booker").await;
     assert_eq!(tenant(&app, tenant_id).await.subscription_status, "pending");
 
     let r = app
@@ -572,7 +460,7 @@ async fn manual_mode_ignores_stripe_and_an_admin_activates_tenants() {
         app.count("SELECT count(*) AS n FROM stripe_events").await,
         0
     );
-    let r = checkout(&app, &token, None).await;
+    let r = app.checkout(&token, None).await;
     assert_eq!(r.status(), 409);
     assert_eq!(r.json::<Value>().await.unwrap()["code"], "conflict");
 
@@ -618,8 +506,8 @@ async fn manual_mode_ignores_stripe_and_an_admin_activates_tenants() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn activation_does_not_exist_in_stripe_mode_or_without_an_admin_secret() {
-    let b = stripe_app().await;
-    let (_, tenant_id) = sign_up(&b.app, "saas-booker").await;
+    let b = StripeApp::start().await;
+    let (_, tenant_id) = b.app.sign_up("saas-booker").await;
     let r = b
         .app
         .client
@@ -647,12 +535,9 @@ async fn activation_does_not_exist_in_stripe_mode_or_without_an_admin_secret() {
 #[tokio::test(flavor = "multi_thread")]
 async fn customer_creation_is_idempotent_per_tenant() {
     // Two sign-up flows racing to create the customer get one.
-    let b = stripe_app().await;
-    let (token, tenant_id) = sign_up(&b.app, "saas-booker").await;
-    let (r1, r2) = futures::join!(
-        checkout(&b.app, &token, None),
-        checkout(&b.app, &token, None)
-    );
+    let b = StripeApp::start().await;
+    let (token, tenant_id) = b.app.sign_up("saas-booker").await;
+    let (r1, r2) = futures::join!(b.app.checkout(&token, None), b.app.checkout(&token, None));
     assert_eq!((r1.status().as_u16(), r2.status().as_u16()), (200, 200));
     assert_eq!(b.stripe.customers_created(), 1);
     let stored = tenant(&b.app, tenant_id).await.stripe_customer_id.unwrap();

@@ -432,6 +432,9 @@ async fn production_cors_refuses_wildcards_and_unknown_origins() {
         ("RESEND_API_KEY", "re_test_key"),
         ("EMAIL_FROM", "GrowthOS <hello@mail.example.com>"),
         ("LOG_FORMAT", "json"),
+        ("BOOKER_URL", "https://booker.example.com"),
+        ("LEADQUALIFIER_URL", "https://leadqualifier.example.com"),
+        ("FOLLOWUP_URL", "https://followup.example.com"),
     ];
     let mut wildcard: HashMap<String, String> = production
         .iter()

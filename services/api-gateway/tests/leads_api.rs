@@ -206,15 +206,10 @@ async fn every_response_carries_a_request_id_and_unknown_routes_are_json_404() {
 
 /// A production gateway in manual payment mode, signing with `secret`.
 async fn production_app(secret: &str) -> TestApp {
-    TestApp::spawn_with(&[
-        ("APP_ENV", "production"),
+    TestApp::spawn_production(&[
         ("JWT_SECRET", secret),
-        ("PUBLIC_URL", "https://api.example.com"),
-        ("CORS_ALLOWED_ORIGINS", "https://booker.example.com"),
         ("PAYMENT_MODE", "manual"),
         ("ADMIN_SECRET", secret),
-        ("RESEND_API_KEY", "re_test"),
-        ("EMAIL_FROM", "Ops <ops@example.com>"),
     ])
     .await
 }
@@ -262,6 +257,7 @@ async fn insert_tenant(app: &TestApp, product: &str, status: &str) -> uuid::Uuid
         product: product.into(),
         subscription_status: status.into(),
         timezone: "UTC".into(),
+        notification_email: None,
     };
     let user = memory::User {
         id: uuid::Uuid::new_v4(),

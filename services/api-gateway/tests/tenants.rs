@@ -245,7 +245,7 @@ async fn settings_are_validated_then_saved() {
         assert!(v["fields"][f].is_string(), "{f} missing in {v}");
     }
     assert_eq!(
-        app.count("SELECT count(*) AS n FROM tenants WHERE timezone = 'UTC' AND notification_email IS NULL")
+        app.count("SELECT count(*) AS n FROM tenants WHERE timezone = 'UTC' AND notification_email = 'sam@dental.example' AND from_name IS NULL")
             .await,
         1,
         "nothing was changed"

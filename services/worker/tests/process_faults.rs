@@ -55,6 +55,7 @@ impl Env {
             product: "saas-followup".into(),
             subscription_status: "active".into(),
             timezone: "UTC".into(),
+            notification_email: None,
         };
         let user = User {
             id: Uuid::new_v4(),

@@ -247,10 +247,20 @@ impl Config {
         let jwt_secret = r.jwt_secret(prod, service == Service::Gateway);
         let public_url = r.public_url(prod);
         let cors_allowed_origins = r.cors(prod);
+        // The gateway sends customers back to their product's app after
+        // Checkout; in production that must be the app's real address.
+        let app_url = |r: &mut Reader, key: &str, default: &str| {
+            if prod && service == Service::Gateway && r.text(key).is_none() {
+                r.problem(format!(
+                    "{key} is required in production (the product app's https URL)"
+                ));
+            }
+            r.base_url(key, default)
+        };
         let app_urls = AppUrls {
-            booker: r.base_url("BOOKER_URL", "http://localhost:3001"),
-            leadqualifier: r.base_url("LEADQUALIFIER_URL", "http://localhost:3002"),
-            followup: r.base_url("FOLLOWUP_URL", "http://localhost:3003"),
+            booker: app_url(&mut r, "BOOKER_URL", "http://localhost:3001"),
+            leadqualifier: app_url(&mut r, "LEADQUALIFIER_URL", "http://localhost:3002"),
+            followup: app_url(&mut r, "FOLLOWUP_URL", "http://localhost:3003"),
         };
         let payment_mode = match r.text("PAYMENT_MODE").as_deref() {
             None | Some("stripe") => PaymentMode::Stripe,

@@ -109,6 +109,8 @@ impl<'a> Reader<'a> {
     }
 
     /// `signs_tokens`: only the gateway warns about the development secret.
+    /// Every service needs the same secret in production: the worker signs
+    /// the unsubscribe links the gateway checks.
     pub fn jwt_secret(&mut self, prod: bool, signs_tokens: bool) -> SecretString {
         match self.text("JWT_SECRET") {
             None if prod => {

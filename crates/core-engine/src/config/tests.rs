@@ -38,6 +38,8 @@ fn production_reports_every_missing_secret_at_once() {
         "STRIPE_PRICE_ID_BOOKER",
         "RESEND_API_KEY",
         "EMAIL_FROM",
+        "BOOKER_URL",
+        "FOLLOWUP_URL",
     ] {
         assert!(text.contains(needle), "missing {needle} in:\n{text}");
     }

@@ -2,7 +2,7 @@
 
 use super::classify;
 use crate::context::StepContext;
-use crate::emails::{Rendered, from_header};
+use crate::emails::{Rendered, escape_html, from_header};
 use crate::process::{Inner, ProcessError};
 use action_layer::{Attachment, EmailMessage, ProviderCall};
 use chrono::Utc;
@@ -34,14 +34,34 @@ pub(super) async fn send(
         return Ok(Err(format!("{} is suppressed", email.kind)));
     }
     let from = from_header(&ctx.tenant, &inner.settings.email_from);
+    let mut rendered = email.rendered;
+    let mut headers = Vec::new();
+    if marketing {
+        // RFC 8058 one-click for mail clients, and a visible link for people.
+        let link = format!(
+            "{}/unsubscribe?token={}",
+            inner.settings.public_url,
+            inner.settings.unsubscribe.token(ctx.tenant.id, email.to)
+        );
+        headers.push(("List-Unsubscribe".to_owned(), format!("<{link}>")));
+        headers.push((
+            "List-Unsubscribe-Post".to_owned(),
+            "List-Unsubscribe=One-Click".to_owned(),
+        ));
+        rendered.text.push_str(&format!("\n\nUnsubscribe: {link}"));
+        rendered.html.push_str(&format!(
+            "<p style=\"font-size:12px;color:#555\"><a href=\"{}\">Unsubscribe</a></p>",
+            escape_html(&link)
+        ));
+    }
     let msg = EmailMessage {
         to: email.to.to_owned(),
         from: from.clone(),
         reply_to: email.reply_to,
-        subject: email.rendered.subject.clone(),
-        html: email.rendered.html.clone(),
-        text: email.rendered.text.clone(),
-        headers: Vec::new(),
+        subject: rendered.subject,
+        html: rendered.html,
+        text: rendered.text,
+        headers,
         attachments: email.attachments,
         tags: vec![
             ("tenant_id".into(), ctx.tenant.id.to_string()),

@@ -7,11 +7,37 @@ use core_engine::{Config, Infra, Service};
 use diesel_async::RunQueryDsl;
 use event_bus::dispatch;
 use memory::DbConn;
+use reqwest::Response;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::Duration;
+use test_support::fakes::{FakeResend, FakeStripe, stripe_signature, webhook_secret};
 use test_support::{TestDatabase, TestRedis};
+use uuid::Uuid;
 use worker::WorkflowHandler;
+
+/// The product apps a production gateway serves (CORS origins, checkout
+/// return pages).
+pub const BOOKER_APP: &str = "https://booker.example.com";
+pub const LEADQUALIFIER_APP: &str = "https://leadqualifier.example.com";
+pub const FOLLOWUP_APP: &str = "https://followup.example.com";
+/// The sender of every email a production gateway's worker sends.
+pub const EMAIL_FROM: &str = "Ops <ops@example.com>";
+
+/// `STRIPE_PRICE_ID_*` of a [`StripeApp`], per product slug.
+pub fn stripe_price(product: &str) -> &'static str {
+    match product {
+        "saas-booker" => "price_booker_test",
+        "saas-leadqualifier" => "price_leadq_test",
+        "saas-followup" => "price_followup_test",
+        other => panic!("no such product: {other}"),
+    }
+}
+
+/// 64 random hex characters, made at run time.
+pub fn random_secret() -> String {
+    format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
+}
 
 pub struct TestApp {
     pub addr: String,
@@ -61,6 +87,32 @@ impl TestApp {
         }
     }
 
+    /// A gateway with `APP_ENV=production` and every guardrail that holds
+    /// whatever the payment mode satisfied with secrets made now (JWT
+    /// secret, https PUBLIC_URL, CORS limited to the product apps, Resend
+    /// key and sender), plus `extra`, which wins. Resend points at a closed
+    /// local port unless `extra` names a `RESEND_API_BASE`: nothing a test
+    /// does can reach the real provider.
+    pub async fn spawn_production(extra: &[(&str, &str)]) -> Self {
+        let jwt = random_secret();
+        let resend_key = format!("re_{}", Uuid::new_v4().simple());
+        let origins = [BOOKER_APP, LEADQUALIFIER_APP, FOLLOWUP_APP].join(",");
+        let mut vars = vec![
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", jwt.as_str()),
+            ("PUBLIC_URL", "https://api.example.com"),
+            ("CORS_ALLOWED_ORIGINS", origins.as_str()),
+            ("BOOKER_URL", BOOKER_APP),
+            ("LEADQUALIFIER_URL", LEADQUALIFIER_APP),
+            ("FOLLOWUP_URL", FOLLOWUP_APP),
+            ("RESEND_API_KEY", resend_key.as_str()),
+            ("RESEND_API_BASE", "http://127.0.0.1:9"),
+            ("EMAIL_FROM", EMAIL_FROM),
+        ];
+        vars.extend_from_slice(extra);
+        Self::spawn_with(&vars).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.addr)
     }
@@ -85,6 +137,42 @@ impl TestApp {
             r["token"].as_str().unwrap().into(),
             r["tenant"]["id"].as_str().unwrap().into(),
         )
+    }
+
+    /// POST /api/tenant/create for `product` with a fresh owner email,
+    /// asserting the 201: the whole body.
+    pub async fn sign_up_body(&self, product: &str) -> Value {
+        let r = self
+            .client
+            .post(self.url("/api/tenant/create"))
+            .json(&json!({"name": "Joe's Plumbing", "email": format!("owner+{}@joes.example", Uuid::new_v4().simple()),
+                "password": "correct horse battery", "product": product}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        r.json().await.unwrap()
+    }
+
+    /// Signs up through POST /api/tenant/create: (token, tenant id).
+    pub async fn sign_up(&self, product: &str) -> (String, Uuid) {
+        let v = self.sign_up_body(product).await;
+        (
+            v["token"].as_str().unwrap().to_owned(),
+            v["tenant"]["id"].as_str().unwrap().parse().unwrap(),
+        )
+    }
+
+    /// POST /api/billing/checkout, with `body` as JSON when given.
+    pub async fn checkout(&self, token: &str, body: Option<Value>) -> Response {
+        let mut req = self
+            .client
+            .post(self.url("/api/billing/checkout"))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.unwrap()
     }
 
     /// GET without credentials, body as JSON.
@@ -190,6 +278,79 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         let s = self.server.clone();
         tokio::spawn(async move { s.stop(false).await });
+    }
+}
+
+/// A production gateway in `PAYMENT_MODE=stripe` whose Stripe is a
+/// FakeStripe and whose Resend is a FakeResend.
+pub struct StripeApp {
+    pub app: TestApp,
+    pub stripe: FakeStripe,
+    pub resend: FakeResend,
+    /// The first configured webhook secret.
+    pub whsec: String,
+    pub admin: String,
+}
+
+impl StripeApp {
+    pub async fn start() -> Self {
+        let secret = webhook_secret();
+        Self::start_with(&secret, &secret).await
+    }
+
+    /// `webhook_secrets` is STRIPE_WEBHOOK_SECRET as configured (maybe
+    /// several); `first` is the one [`StripeApp::post_event`] signs with.
+    pub async fn start_with(webhook_secrets: &str, first: &str) -> Self {
+        let stripe = FakeStripe::start().await;
+        let resend = FakeResend::start().await;
+        let admin = random_secret();
+        let (stripe_base, resend_base) = (stripe.uri(), resend.uri());
+        let app = TestApp::spawn_production(&[
+            ("PAYMENT_MODE", "stripe"),
+            ("ADMIN_SECRET", &admin),
+            ("STRIPE_SECRET_KEY", stripe.secret_key()),
+            ("STRIPE_WEBHOOK_SECRET", webhook_secrets),
+            ("STRIPE_PRICE_ID_BOOKER", stripe_price("saas-booker")),
+            (
+                "STRIPE_PRICE_ID_LEADQUALIFIER",
+                stripe_price("saas-leadqualifier"),
+            ),
+            ("STRIPE_PRICE_ID_FOLLOWUP", stripe_price("saas-followup")),
+            ("STRIPE_API_BASE", &stripe_base),
+            ("RESEND_API_BASE", &resend_base),
+        ])
+        .await;
+        Self {
+            app,
+            stripe,
+            resend,
+            whsec: first.to_owned(),
+            admin,
+        }
+    }
+
+    /// Posts `event` to POST /api/stripe/webhook with a valid signature (or
+    /// the given header; `None` sends no header at all).
+    pub async fn post_event(&self, event: &Value, header: Option<Option<String>>) -> Response {
+        let body = event.to_string();
+        let header = header.unwrap_or_else(|| Some(stripe_signature(&body, &self.whsec)));
+        let mut req = self
+            .app
+            .client
+            .post(self.app.url("/api/stripe/webhook"))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(h) = header {
+            req = req.header("stripe-signature", h);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// Delivers `event` signed, as Stripe does, asserting the 200.
+    pub async fn deliver(&self, event: &Value) {
+        let r = self.post_event(event, None).await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        assert_eq!(r.json::<Value>().await.unwrap(), json!({"received": true}));
     }
 }
 
