@@ -248,6 +248,7 @@ diesel::table! {
         score_sum -> Int8,
         scored_leads -> Int8,
         contacted_leads -> Int8,
+        speed_to_lead_ms_sum -> Int8,
         replied_workflows -> Int8,
         total_workflows -> Int8,
         active_workflows -> Int8,
@@ -260,8 +261,9 @@ diesel::table! {
     }
 }
 
+// The table has no key (see its migration); diesel needs one named.
 diesel::table! {
-    tenant_metric_deltas (id) {
+    tenant_metric_deltas (tenant_id) {
         tenant_id -> Uuid,
         leads -> Int8,
         qualified_leads -> Int8,
@@ -270,6 +272,7 @@ diesel::table! {
         score_sum -> Int8,
         scored_leads -> Int8,
         contacted_leads -> Int8,
+        speed_to_lead_ms_sum -> Int8,
         replied_workflows -> Int8,
         total_workflows -> Int8,
         active_workflows -> Int8,
@@ -279,7 +282,6 @@ diesel::table! {
         followups_sent -> Int8,
         meetings_booked -> Int8,
         webhooks_fired -> Int8,
-        id -> Int8,
     }
 }
 

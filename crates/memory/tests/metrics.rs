@@ -18,6 +18,8 @@ async fn recount(conn: &mut memory::AsyncPgConnection, t: Uuid) -> Counters {
             (SELECT coalesce(sum(score), 0)::bigint FROM leads WHERE tenant_id = $1) AS score_sum,
             (SELECT count(score) FROM leads WHERE tenant_id = $1) AS scored_leads,
             (SELECT count(first_action_at) FROM leads WHERE tenant_id = $1) AS contacted_leads,
+            (SELECT coalesce(sum(round(extract(epoch FROM first_action_at - created_at) * 1000)), 0)::bigint
+                FROM leads WHERE tenant_id = $1) AS speed_to_lead_ms_sum,
             (SELECT count(replied_at) FROM workflows WHERE tenant_id = $1) AS replied_workflows,
             (SELECT count(*) FROM workflows WHERE tenant_id = $1) AS total_workflows,
             (SELECT count(*) FROM workflows WHERE tenant_id = $1 AND current_state NOT IN ('escalated', 'completed', 'failed')) AS active_workflows,

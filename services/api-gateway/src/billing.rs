@@ -268,21 +268,7 @@ fn billing_error(e: BillingError) -> ApiError {
 fn action_logs(tenant_id: Uuid, calls: &[ProviderCall]) -> Vec<NewActionLog> {
     calls
         .iter()
-        .map(|c| NewActionLog {
-            id: Uuid::new_v4(),
-            tenant_id,
-            workflow_id: None,
-            lead_id: None,
-            action_type: c.action_type.to_owned(),
-            provider: c.provider.to_owned(),
-            idempotency_key: c.idempotency_key.clone(),
-            request: c.request.clone(),
-            response: c.response.clone(),
-            status_code: c.status_code.map(i32::from),
-            success: c.success,
-            error: c.error.clone(),
-            duration_ms: i32::try_from(c.duration_ms).unwrap_or(i32::MAX),
-        })
+        .map(|c| orchestrator::action_log(tenant_id, None, None, c))
         .collect()
 }
 

@@ -4,9 +4,47 @@ use crate::access::{self, Gate};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::state::AppState;
-use memory::repo::metrics::TenantCounts;
+use memory::repo::metrics::{Counters, TenantCounts};
 use memory::{MemoryError, repo};
 use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use uuid::Uuid;
+
+/// The median speed-to-lead is the one figure that reads many rows (the
+/// middle of an index). A lead's first action is recorded once and never
+/// changes, so while a tenant's count and sum of speeds stay the same its
+/// median does too: it is remembered under that pair and recomputed, exact,
+/// as soon as either moves.
+#[derive(Clone, Default)]
+pub struct MedianCache(Arc<Mutex<HashMap<Uuid, Remembered>>>);
+
+/// (contacted leads, sum of their speeds) and the median they had.
+type Remembered = ((i64, i64), Option<f64>);
+
+/// Bounds the memory of a gateway serving very many tenants.
+const MEDIAN_CACHE_TENANTS: usize = 10_000;
+
+impl MedianCache {
+    fn key(c: &Counters) -> (i64, i64) {
+        (c.contacted_leads, c.speed_to_lead_ms_sum)
+    }
+
+    pub fn get(&self, tenant: Uuid, c: &Counters) -> Option<Option<f64>> {
+        let map = self.0.lock().expect("median cache lock");
+        map.get(&tenant)
+            .filter(|(k, _)| *k == Self::key(c))
+            .map(|(_, m)| *m)
+    }
+
+    pub fn put(&self, tenant: Uuid, c: &Counters, median: Option<f64>) {
+        let mut map = self.0.lock().expect("median cache lock");
+        if map.len() >= MEDIAN_CACHE_TENANTS && !map.contains_key(&tenant) {
+            map.clear();
+        }
+        map.insert(tenant, (Self::key(c), median));
+    }
+}
 
 /// Ratios as fractions with four decimals; 0 when nothing to divide by.
 pub fn ratio(part: i64, whole: i64) -> f64 {
@@ -56,8 +94,24 @@ pub async fn for_caller(state: &AppState, auth: &Auth) -> Result<Value, ApiError
         Gate::Subscribed,
     )
     .await?;
-    let counts = repo::metrics::for_tenant(&mut conn, tenant.id).await?;
-    let mut body = pipeline(&counts);
+    let counters = repo::metrics::counters(&mut conn, tenant.id).await?;
+    let median = match state.medians.get(tenant.id, &counters) {
+        Some(m) => m,
+        None => {
+            let m = repo::metrics::median_speed_to_lead_ms(
+                &mut conn,
+                tenant.id,
+                counters.contacted_leads,
+            )
+            .await?;
+            state.medians.put(tenant.id, &counters, m);
+            m
+        }
+    };
+    let mut body = pipeline(&TenantCounts {
+        counters,
+        median_speed_to_lead_ms: median,
+    });
     body.insert(
         "subscriptionStatus".into(),
         tenant.subscription_status.into(),

@@ -19,6 +19,8 @@ pub struct AppState {
     pub limiter: RateLimiter,
     /// Stripe client, prices, webhook secrets and the product app URLs.
     pub billing: Billing,
+    /// Remembered medians of GET /metrics (see `MedianCache`).
+    pub medians: crate::metrics::MedianCache,
     /// `None`: the /internal admin routes answer 404.
     pub admin_secret: Option<SecretString>,
 }
@@ -40,6 +42,7 @@ impl AppState {
             ),
             billing: Billing::from_config(config)?,
             admin_secret: config.admin_secret.clone(),
+            medians: Default::default(),
         })
     }
 }

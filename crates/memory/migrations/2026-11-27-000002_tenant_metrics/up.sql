@@ -5,7 +5,9 @@
 -- Triggers only INSERT delta rows (append-only, no row is updated), so
 -- concurrent transactions of one tenant never wait on each other; a
 -- scheduler job folds the deltas into tenant_metrics every few seconds.
--- A reading is tenant_metrics plus that tenant's deltas.
+-- A reading is tenant_metrics plus that tenant's deltas. The deltas table
+-- has no key and no index: every lead writes several deltas, and the table
+-- only ever holds the few seconds since the last fold.
 CREATE TABLE tenant_metrics (
     tenant_id uuid PRIMARY KEY,
     leads bigint NOT NULL DEFAULT 0,
@@ -15,6 +17,8 @@ CREATE TABLE tenant_metrics (
     score_sum bigint NOT NULL DEFAULT 0,
     scored_leads bigint NOT NULL DEFAULT 0,
     contacted_leads bigint NOT NULL DEFAULT 0,
+    -- Sum of (first action - arrival) in ms over contacted leads.
+    speed_to_lead_ms_sum bigint NOT NULL DEFAULT 0,
     replied_workflows bigint NOT NULL DEFAULT 0,
     total_workflows bigint NOT NULL DEFAULT 0,
     active_workflows bigint NOT NULL DEFAULT 0,
@@ -27,8 +31,6 @@ CREATE TABLE tenant_metrics (
 );
 
 CREATE TABLE tenant_metric_deltas (LIKE tenant_metrics INCLUDING DEFAULTS);
-ALTER TABLE tenant_metric_deltas ADD COLUMN id bigserial PRIMARY KEY;
-CREATE INDEX tenant_metric_deltas_tenant_idx ON tenant_metric_deltas (tenant_id);
 
 -- The median speed-to-lead reads this index from the middle.
 CREATE INDEX leads_speed_to_lead_idx ON leads (tenant_id, (first_action_at - created_at))
@@ -37,26 +39,28 @@ CREATE INDEX leads_speed_to_lead_idx ON leads (tenant_id, (first_action_at - cre
 -- What one row contributes; a trigger records NEW's minus OLD's.
 CREATE FUNCTION metrics_on_lead() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    d bigint[] := ARRAY[0, 0, 0, 0, 0, 0, 0];
+    d bigint[] := ARRAY[0, 0, 0, 0, 0, 0, 0, 0];
     t uuid;
 BEGIN
     IF TG_OP <> 'DELETE' THEN
         t := NEW.tenant_id;
         d := ARRAY[1, (NEW.score IS NOT NULL AND NEW.status <> 'unqualified')::int,
             (NEW.status = 'unqualified')::int, (NEW.status = 'converted')::int,
-            coalesce(NEW.score, 0), (NEW.score IS NOT NULL)::int, (NEW.first_action_at IS NOT NULL)::int];
+            coalesce(NEW.score, 0), (NEW.score IS NOT NULL)::int, (NEW.first_action_at IS NOT NULL)::int,
+            coalesce(round(extract(epoch FROM NEW.first_action_at - NEW.created_at) * 1000), 0)];
     END IF;
     IF TG_OP <> 'INSERT' THEN
         t := OLD.tenant_id;
         d := ARRAY[d[1] - 1, d[2] - (OLD.score IS NOT NULL AND OLD.status <> 'unqualified')::int,
             d[3] - (OLD.status = 'unqualified')::int, d[4] - (OLD.status = 'converted')::int,
             d[5] - coalesce(OLD.score, 0), d[6] - (OLD.score IS NOT NULL)::int,
-            d[7] - (OLD.first_action_at IS NOT NULL)::int];
+            d[7] - (OLD.first_action_at IS NOT NULL)::int,
+            d[8] - coalesce(round(extract(epoch FROM OLD.first_action_at - OLD.created_at) * 1000), 0)];
     END IF;
-    IF d <> ARRAY[0, 0, 0, 0, 0, 0, 0]::bigint[] THEN
+    IF d <> ARRAY[0, 0, 0, 0, 0, 0, 0, 0]::bigint[] THEN
         INSERT INTO tenant_metric_deltas (tenant_id, leads, qualified_leads, disqualified_leads,
-            converted_leads, score_sum, scored_leads, contacted_leads)
-        VALUES (t, d[1], d[2], d[3], d[4], d[5], d[6], d[7]);
+            converted_leads, score_sum, scored_leads, contacted_leads, speed_to_lead_ms_sum)
+        VALUES (t, d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8]);
     END IF;
     RETURN NULL;
 END $$;
@@ -151,7 +155,7 @@ CREATE TRIGGER action_logs_metrics AFTER INSERT ON action_logs FOR EACH ROW
 INSERT INTO tenant_metrics
 SELECT t.id,
     coalesce(l.leads, 0), coalesce(l.qualified, 0), coalesce(l.disqualified, 0), coalesce(l.converted, 0),
-    coalesce(l.score_sum, 0), coalesce(l.scored, 0), coalesce(l.contacted, 0),
+    coalesce(l.score_sum, 0), coalesce(l.scored, 0), coalesce(l.contacted, 0), coalesce(l.speed_sum, 0),
     coalesce(w.replied, 0), coalesce(w.total, 0), coalesce(w.active, 0), coalesce(w.completed, 0),
     coalesce(w.escalated, 0), coalesce(m.emails, 0), coalesce(m.followups, 0),
     coalesce(mt.booked, 0), coalesce(a.webhooks, 0)
@@ -161,7 +165,8 @@ LEFT JOIN (SELECT tenant_id, count(*) AS leads,
         count(*) FILTER (WHERE status = 'unqualified') AS disqualified,
         count(*) FILTER (WHERE status = 'converted') AS converted,
         sum(coalesce(score, 0)) AS score_sum, count(score) AS scored,
-        count(first_action_at) AS contacted
+        count(first_action_at) AS contacted,
+        sum(round(extract(epoch FROM first_action_at - created_at) * 1000))::bigint AS speed_sum
     FROM leads GROUP BY tenant_id) l ON l.tenant_id = t.id
 LEFT JOIN (SELECT tenant_id, count(replied_at) AS replied, count(*) AS total,
         count(*) FILTER (WHERE current_state NOT IN ('escalated', 'completed', 'failed')) AS active,

@@ -28,6 +28,9 @@ pub struct Counters {
     /// Leads that got a first real action (an email or a meeting).
     #[diesel(sql_type = BigInt)]
     pub contacted_leads: i64,
+    /// Sum over contacted leads of the time to the first action.
+    #[diesel(sql_type = BigInt)]
+    pub speed_to_lead_ms_sum: i64,
     #[diesel(sql_type = BigInt)]
     pub replied_workflows: i64,
     #[diesel(sql_type = BigInt)]
@@ -56,7 +59,7 @@ pub struct TenantCounts {
 }
 
 const COLUMNS: &str = "leads, qualified_leads, disqualified_leads, converted_leads, score_sum, \
-    scored_leads, contacted_leads, replied_workflows, total_workflows, active_workflows, \
+    scored_leads, contacted_leads, speed_to_lead_ms_sum, replied_workflows, total_workflows, active_workflows, \
     completed_workflows, escalated_workflows, emails_sent, followups_sent, meetings_booked, \
     webhooks_fired";
 
@@ -74,36 +77,52 @@ struct Median {
     ms: Option<f64>,
 }
 
-pub async fn for_tenant(
+/// The tenant's counters.
+pub async fn counters(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
-) -> Result<TenantCounts, MemoryError> {
-    let counters: Counters = diesel::sql_query(format!(
+) -> Result<Counters, MemoryError> {
+    Ok(diesel::sql_query(format!(
         "SELECT {} FROM (SELECT {COLUMNS} FROM tenant_metrics WHERE tenant_id = $1 \
          UNION ALL SELECT {COLUMNS} FROM tenant_metric_deltas WHERE tenant_id = $1) c",
         sums()
     ))
     .bind::<SqlUuid, _>(tenant_id)
     .get_result(conn)
+    .await?)
+}
+
+/// The median time from lead to first action over the tenant's
+/// `contacted` leads (the count from its counters): the middle value of
+/// an index, or the mean of the two middle ones.
+pub async fn median_speed_to_lead_ms(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    contacted: i64,
+) -> Result<Option<f64>, MemoryError> {
+    if contacted == 0 {
+        return Ok(None);
+    }
+    let m: Median = diesel::sql_query(
+        "SELECT (avg(extract(epoch FROM s)) * 1000)::float8 AS ms FROM (
+            SELECT first_action_at - created_at AS s FROM leads
+            WHERE tenant_id = $1 AND first_action_at IS NOT NULL
+            ORDER BY first_action_at - created_at OFFSET $2 LIMIT $3) middle",
+    )
+    .bind::<SqlUuid, _>(tenant_id)
+    .bind::<BigInt, _>((contacted - 1) / 2)
+    .bind::<BigInt, _>(2 - contacted % 2)
+    .get_result(conn)
     .await?;
-    let n = counters.contacted_leads;
-    let median = if n == 0 {
-        None
-    } else {
-        // The one middle value, or the mean of the two middle ones.
-        let m: Median = diesel::sql_query(
-            "SELECT (avg(extract(epoch FROM s)) * 1000)::float8 AS ms FROM (
-                SELECT first_action_at - created_at AS s FROM leads
-                WHERE tenant_id = $1 AND first_action_at IS NOT NULL
-                ORDER BY first_action_at - created_at OFFSET $2 LIMIT $3) middle",
-        )
-        .bind::<SqlUuid, _>(tenant_id)
-        .bind::<BigInt, _>((n - 1) / 2)
-        .bind::<BigInt, _>(2 - n % 2)
-        .get_result(conn)
-        .await?;
-        m.ms
-    };
+    Ok(m.ms)
+}
+
+pub async fn for_tenant(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+) -> Result<TenantCounts, MemoryError> {
+    let counters = counters(conn, tenant_id).await?;
+    let median = median_speed_to_lead_ms(conn, tenant_id, counters.contacted_leads).await?;
     Ok(TenantCounts {
         counters,
         median_speed_to_lead_ms: median,
@@ -139,9 +158,10 @@ pub async fn for_product(
     })
 }
 
-/// Folds up to `limit` of the oldest deltas into `tenant_metrics`, in one
-/// statement: a reader sees them either as deltas or as counters, never
-/// both and never neither. Returns how many were folded.
+/// Folds up to `limit` deltas into `tenant_metrics`, in one statement: a
+/// reader sees them either as deltas or as counters, never both and never
+/// neither. Deltas of transactions still open are left for the next fold.
+/// Returns how many were folded.
 pub async fn fold_deltas(conn: &mut AsyncPgConnection, limit: i64) -> Result<usize, MemoryError> {
     let set = COLUMNS
         .split(", ")
@@ -155,8 +175,8 @@ pub async fn fold_deltas(conn: &mut AsyncPgConnection, limit: i64) -> Result<usi
     }
     let folded: Folded = diesel::sql_query(format!(
         "WITH moved AS (
-            DELETE FROM tenant_metric_deltas WHERE id IN (
-                SELECT id FROM tenant_metric_deltas ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+            DELETE FROM tenant_metric_deltas WHERE ctid = ANY (ARRAY(
+                SELECT ctid FROM tenant_metric_deltas LIMIT $1 FOR UPDATE SKIP LOCKED))
             RETURNING *),
          applied AS (
             INSERT INTO tenant_metrics (tenant_id, {COLUMNS})
