@@ -1,9 +1,9 @@
 use crate::keys::Keys;
+use crate::shared::SharedConnection;
 use deadpool_redis::Pool;
 use deadpool_redis::redis::aio::MultiplexedConnection;
 use deadpool_redis::redis::{self, AsyncCommands, RedisResult, Value};
 use shared_types::DomainEvent;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -68,11 +68,9 @@ pub struct EventBus {
     pool: Pool,
     cfg: BusConfig,
     keys: Keys,
-    /// One multiplexed connection for every non-blocking command: commands
-    /// pipeline on it, with no pool checkout (and its PING) per command.
-    /// Blocking reads take their own pooled connection, so they never hold
-    /// up this one.
-    shared: Arc<Mutex<Option<MultiplexedConnection>>>,
+    /// One multiplexed connection for every non-blocking command. Blocking
+    /// reads take their own pooled connection, so they never hold up this one.
+    shared: SharedConnection,
 }
 
 /// Moves due retries into the main stream atomically, so two consumers
@@ -90,34 +88,19 @@ impl EventBus {
     pub fn new(pool: Pool, cfg: BusConfig) -> Self {
         let keys = Keys::new(&cfg.prefix);
         Self {
+            shared: SharedConnection::new(pool.clone()),
             pool,
             cfg,
             keys,
-            shared: Arc::default(),
         }
     }
 
     async fn conn(&self) -> Result<MultiplexedConnection, BusError> {
-        if let Some(c) = self.shared.lock().expect("bus connection lock").clone() {
-            return Ok(c);
-        }
-        let c = deadpool_redis::Connection::take(self.pool.get().await?);
-        *self.shared.lock().expect("bus connection lock") = Some(c.clone());
-        Ok(c)
+        Ok(self.shared.get().await?)
     }
 
-    /// Passes a result through, dropping the shared connection when it is
-    /// broken (Redis restarted) so the next command reconnects.
     fn settle<T>(&self, r: RedisResult<T>) -> Result<T, BusError> {
-        if let Err(e) = &r
-            && (e.is_io_error()
-                || e.is_connection_dropped()
-                || e.is_unrecoverable_error()
-                || e.is_timeout())
-        {
-            *self.shared.lock().expect("bus connection lock") = None;
-        }
-        Ok(r?)
+        Ok(self.shared.settle(r)?)
     }
 
     pub fn config(&self) -> &BusConfig {

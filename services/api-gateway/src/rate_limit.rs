@@ -23,6 +23,8 @@ use actix_web::middleware::Next;
 use actix_web::{Error, web};
 use core_engine::config::RateLimits;
 use deadpool_redis::redis;
+use deadpool_redis::redis::aio::MultiplexedConnection;
+use event_bus::SharedConnection;
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -119,7 +121,9 @@ pub struct RateLimiter {
 }
 
 struct Inner {
-    redis: deadpool_redis::Pool,
+    /// Every check is one EVALSHA on a shared multiplexed connection: no
+    /// pool checkout (and its PING) on the request path.
+    redis: SharedConnection,
     prefix: String,
     limits: RateLimits,
     trust_proxy_hops: usize,
@@ -140,7 +144,7 @@ impl RateLimiter {
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
-                redis,
+                redis: SharedConnection::new(redis),
                 prefix: key_prefix.to_owned(),
                 limits,
                 trust_proxy_hops,
@@ -211,7 +215,8 @@ impl RateLimiter {
     /// Runs the script (EVALSHA, loading it on first use or after a Redis
     /// restart emptied the script cache).
     async fn count(&self, key: &str, limit: Limit) -> anyhow::Result<Counts> {
-        let mut conn = self.inner.redis.get().await?;
+        let redis = &self.inner.redis;
+        let mut conn = redis.get().await?;
         let sha = match self.inner.script_sha.get() {
             Some(sha) => sha.clone(),
             None => self.load_script(&mut conn).await?,
@@ -226,11 +231,11 @@ impl RateLimiter {
             cmd
         };
         let reply: redis::RedisResult<(i64, i64, i64, i64)> =
-            run(&sha).query_async(&mut *conn).await;
+            redis.settle(run(&sha).query_async(&mut conn).await);
         let (allowed, cur, prev, elapsed) = match reply {
             Err(e) if e.code() == Some("NOSCRIPT") => {
                 let sha = self.load_script(&mut conn).await?;
-                run(&sha).query_async(&mut *conn).await?
+                redis.settle(run(&sha).query_async(&mut conn).await)?
             }
             other => other?,
         };
@@ -242,12 +247,14 @@ impl RateLimiter {
         })
     }
 
-    async fn load_script(&self, conn: &mut deadpool_redis::Connection) -> anyhow::Result<String> {
-        let sha: String = redis::cmd("SCRIPT")
-            .arg("LOAD")
-            .arg(SCRIPT)
-            .query_async(&mut **conn)
-            .await?;
+    async fn load_script(&self, conn: &mut MultiplexedConnection) -> anyhow::Result<String> {
+        let sha: String = self.inner.redis.settle(
+            redis::cmd("SCRIPT")
+                .arg("LOAD")
+                .arg(SCRIPT)
+                .query_async(conn)
+                .await,
+        )?;
         let _ = self.inner.script_sha.set(sha.clone());
         Ok(sha)
     }
@@ -328,10 +335,10 @@ fn budget(req: &ServiceRequest, state: &AppState, hops: usize) -> Budget {
     if *method == Method::GET && matches!(path, "/health" | "/ready") {
         return Budget::Exempt;
     }
-    // Stripe sends every customer's events from a few addresses; a per-IP
-    // budget would delay activations in a busy hour. The signature check
-    // refuses forgeries before any database work.
-    if *method == Method::POST && path == "/api/stripe/webhook" {
+    // Stripe and Resend send every customer's events from a few addresses;
+    // a per-IP budget would delay activations (or bounces) in a busy hour.
+    // The signature check refuses forgeries before any database work.
+    if *method == Method::POST && matches!(path, "/api/stripe/webhook" | "/api/resend/webhook") {
         return Budget::Exempt;
     }
     if *method == Method::POST && matches!(path, "/api/auth/login" | "/api/tenant/create") {
