@@ -6,7 +6,7 @@ use agents::{Agents, GeminiConfig};
 use anyhow::Context;
 use event_bus::{BusConfig, EventBus};
 use memory::DbPool;
-use orchestrator::{Orchestrator, OutboxRelay, Providers, Settings};
+use orchestrator::{Clock, Orchestrator, OutboxRelay, Providers, Settings};
 use secrecy::ExposeSecret;
 use std::time::Duration;
 
@@ -23,6 +23,12 @@ impl Infra {
     /// Builds the pools lazily: nothing connects until first use, so a
     /// service starts (and reports not-ready) while a dependency is down.
     pub fn build(config: &Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Clock::system())
+    }
+
+    /// `build` with the clock the workflow steps and scheduler jobs read
+    /// "now" from (tests run weeks of follow-ups on a manual clock).
+    pub fn build_with_clock(config: &Config, clock: Clock) -> anyhow::Result<Self> {
         let pool = memory::create_pool(
             config.database_url.expose_secret(),
             config.database_pool_size,
@@ -51,6 +57,7 @@ impl Infra {
             public_url: config.public_url.clone(),
             booking_horizon_days: 14,
             unsubscribe: orchestrator::UnsubscribeSigner::new(&config.jwt_secret),
+            clock,
         };
         let orchestrator =
             Orchestrator::new(pool.clone(), relay, providers_from(config)?, settings);

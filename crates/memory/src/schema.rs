@@ -204,6 +204,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    resend_events (svix_id) {
+        svix_id -> Text,
+        event_type -> Text,
+        email_id -> Nullable<Text>,
+        outcome -> Text,
+        received_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     api_keys (id) {
         id -> Uuid,
         tenant_id -> Uuid,

@@ -154,13 +154,21 @@ pub async fn requeue(
     wf: &Workflow,
     traceparent: Option<String>,
 ) -> Result<Option<DomainEvent>, MemoryError> {
-    let kind = match wf.current_state.parse::<WorkflowState>() {
-        Ok(WorkflowState::LeadReceived) => EventType::LeadCreated,
-        Ok(WorkflowState::Qualified) => EventType::LeadQualified,
-        Ok(WorkflowState::FollowingUp) => EventType::FollowupDue,
-        _ => return Ok(None),
+    let Some(kind) = rerun_event_type(&wf.current_state) else {
+        return Ok(None);
     };
     let e = event(kind, wf, wf.step, &traceparent);
     memory::repo::outbox::enqueue(conn, &e).await?;
     Ok(Some(e))
+}
+
+/// The event that runs the step a workflow in `state` waits in, or `None`
+/// when nothing is waiting to run (finished, or a booked meeting).
+pub(crate) fn rerun_event_type(state: &str) -> Option<EventType> {
+    match state.parse::<WorkflowState>() {
+        Ok(WorkflowState::LeadReceived) => Some(EventType::LeadCreated),
+        Ok(WorkflowState::Qualified) => Some(EventType::LeadQualified),
+        Ok(WorkflowState::FollowingUp) => Some(EventType::FollowupDue),
+        _ => None,
+    }
 }

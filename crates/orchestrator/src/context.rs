@@ -26,6 +26,8 @@ pub struct Settings {
     pub booking_horizon_days: u32,
     /// Signs the one-click unsubscribe link of every marketing email.
     pub unsubscribe: crate::UnsubscribeSigner,
+    /// Where every step reads "now": the system clock in production.
+    pub clock: crate::Clock,
 }
 
 pub(crate) struct StepContext {
@@ -38,7 +40,11 @@ pub(crate) struct StepContext {
 }
 
 impl StepContext {
-    pub async fn load(conn: &mut AsyncPgConnection, wf: Workflow) -> Result<Self, ProcessError> {
+    pub async fn load(
+        conn: &mut AsyncPgConnection,
+        wf: Workflow,
+        now: DateTime<Utc>,
+    ) -> Result<Self, ProcessError> {
         let (lead, tenant) =
             memory::repo::leads::find_with_tenant(conn, wf.tenant_id, wf.lead_id).await?;
         let product: ProductConfig = serde_json::from_value(wf.product_config.clone())
@@ -50,8 +56,15 @@ impl StepContext {
             tenant,
             product,
             tz,
-            now: Utc::now(),
+            now,
         })
+    }
+
+    /// The time zone follow-ups are timed in: the lead's own (an IANA name
+    /// in its metadata's `timezone`) when it has a valid one, else the
+    /// tenant's.
+    pub fn cadence_tz(&self) -> Tz {
+        lead_timezone(&self.lead.metadata).unwrap_or(self.tz)
     }
 
     pub fn business_hours(&self) -> BusinessHours {
@@ -95,5 +108,32 @@ impl StepContext {
     /// Idempotency key of the action taken at this step.
     pub fn action_key(&self, action: &str) -> String {
         format!("wf-{}-step-{}-{action}", self.wf.id, self.wf.step)
+    }
+}
+
+/// The IANA time zone a lead's metadata names under `timezone`, if valid.
+pub(crate) fn lead_timezone(metadata: &serde_json::Value) -> Option<Tz> {
+    metadata.get("timezone")?.as_str()?.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_lead_names_its_time_zone_in_its_metadata() {
+        assert_eq!(
+            lead_timezone(&json!({"timezone": "Europe/London"})),
+            Some(chrono_tz::Europe::London)
+        );
+        for m in [
+            json!({}),
+            json!({"timezone": "Mars/Olympus"}),
+            json!({"timezone": 5}),
+            json!(null),
+        ] {
+            assert_eq!(lead_timezone(&m), None, "{m}");
+        }
     }
 }

@@ -92,6 +92,34 @@ pub fn meeting_confirmation(
     }
 }
 
+/// The reminder a lead gets about an hour before the meeting, with the
+/// time in the tenant's time zone.
+pub fn meeting_reminder(
+    tenant: &Tenant,
+    lead: &Lead,
+    starts_at: DateTime<Utc>,
+    duration_minutes: i64,
+    tz: Tz,
+) -> Rendered {
+    let local = starts_at.with_timezone(&tz);
+    let when = format!("{} ({})", local.format("%A %e %B %Y at %H:%M"), tz.name());
+    let first = lead.name.split_whitespace().next().unwrap_or(&lead.name);
+    let body = format!(
+        "Hi {first},\n\nA quick reminder: your {duration_minutes}-minute call with {name} is coming up on {when}.\n\nIf the time no longer suits you, just reply to this email.",
+        name = tenant.name,
+    );
+    let text = format!("{body}{}", footer(tenant));
+    Rendered {
+        subject: format!(
+            "Reminder: your call with {} at {}",
+            tenant.name,
+            local.format("%H:%M")
+        ),
+        html: paragraphs_html(&text),
+        text,
+    }
+}
+
 pub fn escalation(tenant: &Tenant, lead: &Lead, attempts: u32) -> Rendered {
     let text = format!(
         "{lead_name} <{email}> has not answered after {attempts} follow-ups.\n\nSource: {source}. Score: {score}.\n\nA personal call may still win this one.",

@@ -4,6 +4,8 @@
 //! agent and its action and writing the outcome and the next event in one
 //! transaction.
 
+pub mod auto_reply;
+mod clock;
 mod closing;
 mod context;
 pub mod emails;
@@ -11,12 +13,18 @@ pub mod fsm;
 mod intake;
 mod process;
 mod relay;
+mod reminders;
+mod replies;
+mod scheduled;
 mod steps;
 mod unsubscribe;
 
+pub use clock::Clock;
 pub use closing::{ClosedLead, Closure, close_lead, requeue};
 pub use context::{Providers, Settings};
 pub use intake::{AcceptedLead, accept_lead};
 pub use process::{Orchestrator, Outcome, ProcessError, action_log};
 pub use relay::OutboxRelay;
+pub use replies::{InboundReply, RecordedReply, ReplyOutcome, record_reply};
+pub use scheduled::{enqueue_new, meeting_reminder_event, once_id, rerun_event};
 pub use unsubscribe::UnsubscribeSigner;

@@ -20,6 +20,8 @@ pub enum Outcome {
     /// Nothing to do: a duplicate or stale delivery, a finished workflow,
     /// or a notification event.
     Skipped(&'static str),
+    /// A meeting's reminder went out (no workflow step involved).
+    ReminderSent,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +83,11 @@ impl Orchestrator {
         &self.inner.relay
     }
 
+    /// The clock every step reads "now" from.
+    pub fn clock(&self) -> &crate::Clock {
+        &self.inner.settings.clock
+    }
+
     /// Advances the event's workflow by one step, in one transaction. When
     /// that step's next event drives the same workflow again (a qualified
     /// lead is booked or followed up at once), the next step runs in the
@@ -90,6 +97,9 @@ impl Orchestrator {
     /// event that leaves the transaction is published right after commit.
     #[tracing::instrument(skip_all, fields(event.id = %event.id, workflow.id, lead.id))]
     pub async fn process(&self, event: &DomainEvent) -> Result<Outcome, ProcessError> {
+        if event.event_type == EventType::MeetingReminderDue {
+            return self.inner.remind(event).await;
+        }
         let Some((trigger, p)) = route(event)? else {
             return Ok(Outcome::Skipped("notification event"));
         };
@@ -184,7 +194,7 @@ impl Inner {
         if state.is_terminal() {
             return Ok((Outcome::Skipped("workflow finished"), None));
         }
-        let ctx = StepContext::load(conn, wf).await?;
+        let ctx = StepContext::load(conn, wf, self.settings.clock.now()).await?;
         let last: Option<AgentDecision> = ctx
             .wf
             .last_output

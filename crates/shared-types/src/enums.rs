@@ -127,6 +127,9 @@ string_enum!(
         WorkflowCompleted => "workflow_completed",
         WorkflowEscalated => "workflow_escalated",
         WorkflowFailed => "workflow_failed",
+        // Sent by the scheduler about an hour before a confirmed meeting;
+        // the worker emails the lead one reminder (no workflow step).
+        MeetingReminderDue => "meeting_reminder_due",
     }
 );
 

@@ -47,6 +47,19 @@ impl DomainEvent {
     pub fn workflow_payload(&self) -> Option<WorkflowEventPayload> {
         serde_json::from_value(self.payload.clone()).ok()
     }
+
+    /// The meeting this event concerns (`meeting_reminder_due`).
+    pub fn meeting_payload(&self) -> Option<MeetingEventPayload> {
+        serde_json::from_value(self.payload.clone()).ok()
+    }
+}
+
+/// Payload of meeting events: the meeting and its lead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MeetingEventPayload {
+    pub meeting_id: Uuid,
+    pub lead_id: Uuid,
 }
 
 /// Payload of every workflow event. `step` is the workflow's step counter

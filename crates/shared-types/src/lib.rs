@@ -15,6 +15,6 @@ pub use enums::{
     AgentImplementation, AgentType, EventType, LeadStatus, NextAction, ParseEnumError, ProductSlug,
     WorkflowState,
 };
-pub use event::{DomainEvent, WorkflowEventPayload};
+pub use event::{DomainEvent, MeetingEventPayload, WorkflowEventPayload};
 pub use lead::{LeadEmail, LeadInput, LeadProfile, Score, ValidationErrors};
 pub use product::{FollowupCadence, Marketing, ProductConfig, ScoreThresholds};

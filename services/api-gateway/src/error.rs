@@ -33,6 +33,8 @@ pub enum ApiError {
         limit: u32,
     },
     Unavailable(String),
+    /// 503 saying which setting is missing (the message is shown).
+    NotConfigured(String),
     Internal(anyhow::Error),
 }
 
@@ -70,7 +72,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::RateLimited { .. } => "rate_limited",
-            ApiError::Unavailable(_) => "service_unavailable",
+            ApiError::Unavailable(_) | ApiError::NotConfigured(_) => "service_unavailable",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -79,7 +81,9 @@ impl ApiError {
         match self {
             ApiError::Validation { message, .. } => message.clone(),
             ApiError::Unauthorized => "missing or invalid credentials".into(),
-            ApiError::Forbidden(m) | ApiError::Conflict(m) => m.clone(),
+            ApiError::Forbidden(m) | ApiError::Conflict(m) | ApiError::NotConfigured(m) => {
+                m.clone()
+            }
             ApiError::NotFound => "not found".into(),
             ApiError::NoRoute => "no such route".into(),
             ApiError::SubscriptionRequired => "an active subscription is required".into(),
@@ -131,7 +135,9 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::NotConfigured(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use memory::{Lead, MemoryError, Message, Workflow, repo};
-use orchestrator::{Closure, accept_lead, close_lead, requeue};
+use orchestrator::{Closure, InboundReply, accept_lead, close_lead, record_reply, requeue};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use shared_types::{DomainEvent, LeadProfile, LeadStatus};
@@ -113,7 +113,7 @@ pub async fn create(
 
 /// Publishes committed events at once; if Redis is down they wait in the
 /// outbox for the relay's sweep, and the request still succeeds.
-async fn publish(state: &AppState, events: &[DomainEvent]) {
+pub(crate) async fn publish(state: &AppState, events: &[DomainEvent]) {
     if let Err(e) = state.relay.publish_now(events).await {
         tracing::warn!(error = %e, "events stay in the outbox until Redis is back");
     }
@@ -199,7 +199,9 @@ pub struct MessageInput {
 }
 
 /// POST /api/leads/{id}/messages: records the lead's reply and stops its
-/// follow-ups in the same transaction.
+/// follow-ups in the same transaction; an automatic answer (out of office)
+/// is recorded with status `auto_reply` and pauses them instead
+/// (`orchestrator::record_reply`, shared with Resend's inbound webhook).
 #[tracing::instrument(skip_all, fields(tenant.id = %auth.tenant_id, lead.id = %id))]
 pub async fn add_reply(
     state: &AppState,
@@ -227,37 +229,20 @@ pub async fn add_reply(
     }
     let mut conn = state.pool.get().await.map_err(MemoryError::from)?;
     let traceparent = event_bus::current_traceparent();
-    let (message, closed) = conn
+    let recorded = conn
         .transaction(async |conn| {
             let lead = lead_for_update(conn, state, auth, id).await?;
-            let message = Message {
-                id: Uuid::new_v4(),
-                tenant_id: lead.tenant_id,
-                lead_id: lead.id,
-                workflow_id: None,
-                direction: "inbound".into(),
+            let reply = InboundReply {
                 channel: channel.into(),
-                kind: "reply".into(),
-                to_address: None,
-                from_address: Some(lead.email.clone()),
-                subject: None,
                 content: content.into(),
-                html: None,
-                step_key: None,
-                status: "received".into(),
-                provider: None,
-                provider_message_id: None,
-                created_at: Utc::now(),
+                ..Default::default()
             };
-            repo::messages::insert(conn, &message).await?;
-            let closed =
-                close_lead(conn, lead.tenant_id, lead.id, Closure::Replied, traceparent).await?;
-            Ok::<_, ApiError>((message, closed))
+            Ok::<_, ApiError>(record_reply(conn, &lead, reply, Utc::now(), traceparent).await?)
         })
         .await?;
     drop(conn);
-    publish(state, &closed.events).await;
-    Ok(message)
+    publish(state, &recorded.events).await;
+    Ok(recorded.message)
 }
 
 pub struct Page {

@@ -17,10 +17,12 @@ mod operations;
 mod passwords;
 mod rate_limit;
 mod request_id;
+mod resend_webhook;
 mod routes;
 mod state;
 mod tenants;
 mod unsubscribe;
+mod webhook_signing;
 
 use actix_web::{App, HttpServer, web};
 use core_engine::probes::Probes;

@@ -33,9 +33,31 @@ pub async fn experiment_stats(state: &AppState) -> Result<Value, ApiError> {
             ratio(t.canceled_tenants, t.ever_paid_tenants).into(),
         );
         entry.insert("totalLeads".into(), c.counters.leads.into());
+        entry.insert(
+            "objections".into(),
+            objections(&mut conn, slug.as_str()).await?,
+        );
         products.push(Value::Object(entry));
     }
     Ok(json!({ "products": products }))
+}
+
+/// Replies per objection category (`rules_engine::OBJECTIONS`), summed
+/// over the product's `objection_frequency` insights; every category is
+/// present, 0 when no reply raised it.
+async fn objections(
+    conn: &mut memory::AsyncPgConnection,
+    product: &str,
+) -> Result<Value, ApiError> {
+    let totals = repo::insights::totals(conn, product, "objection_frequency").await?;
+    let counts = rules_engine::OBJECTIONS.iter().map(|o| {
+        let n = totals
+            .iter()
+            .find(|t| t.key == o.category)
+            .map_or(0, |t| t.total);
+        (o.category.to_owned(), Value::from(n))
+    });
+    Ok(Value::Object(counts.collect()))
 }
 
 fn bus_error(e: event_bus::BusError) -> ApiError {

@@ -1,6 +1,7 @@
 use crate::auth::JwtKeys;
 use crate::billing::Billing;
 use crate::rate_limit::RateLimiter;
+use crate::resend_webhook::ResendWebhook;
 use core_engine::{Config, Infra, PaymentMode};
 use memory::DbPool;
 use orchestrator::{OutboxRelay, UnsubscribeSigner};
@@ -19,6 +20,8 @@ pub struct AppState {
     pub limiter: RateLimiter,
     /// Stripe client, prices, webhook secrets and the product app URLs.
     pub billing: Billing,
+    /// Svix verification of Resend's webhooks (RESEND_WEBHOOK_SECRET).
+    pub resend_webhook: ResendWebhook,
     /// Remembered medians of GET /metrics (see `MedianCache`).
     pub medians: crate::metrics::MedianCache,
     /// `None`: the /internal admin routes answer 404.
@@ -41,6 +44,7 @@ impl AppState {
                 config.trust_proxy_hops,
             ),
             billing: Billing::from_config(config)?,
+            resend_webhook: ResendWebhook::from_config(config)?,
             admin_secret: config.admin_secret.clone(),
             medians: Default::default(),
         })

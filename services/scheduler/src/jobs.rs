@@ -1,7 +1,21 @@
 //! The job table and the loop that fires each job on its cron schedule.
+//! Every job is a plain async function of (infra, now), so tests call it
+//! directly with a manual clock; the loop runs each under its own advisory
+//! lock with the orchestrator's clock.
+
+mod followups;
+mod insights;
+mod paging;
+mod reminders;
+mod stale;
+
+pub use followups::followups_due;
+pub use insights::{INSIGHT_WINDOW_DAYS, insights};
+pub use reminders::{REMINDER_LEAD, meeting_reminders};
+pub use stale::{STALE_AFTER, stale_recovery};
 
 use crate::lock::run_exclusive;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use core_engine::{Config, Infra};
 use cron::Schedule;
 use std::str::FromStr;
@@ -10,28 +24,44 @@ use tokio::sync::watch;
 use tracing::Instrument;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum JobName {
+pub enum JobName {
     /// Relays outbox rows nothing published (Redis was down) and deletes
     /// rows published more than a day ago.
     OutboxSweep,
     /// Folds the metric deltas the triggers wrote into the per-tenant
     /// counters, so GET /metrics reads a handful of rows.
     MetricsFold,
+    /// Publishes `followup_due` for workflows whose follow-up time came.
+    FollowupsDue,
+    /// Publishes one `meeting_reminder_due` per meeting, an hour ahead.
+    MeetingReminders,
+    /// Re-publishes the event of workflows stuck in a step.
+    StaleRecovery,
+    /// Upserts the per-tenant, per-day pattern insights.
+    Insights,
 }
 
 impl JobName {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             JobName::OutboxSweep => "outbox_sweep",
             JobName::MetricsFold => "metrics_fold",
+            JobName::FollowupsDue => "followups_due",
+            JobName::MeetingReminders => "meeting_reminders",
+            JobName::StaleRecovery => "stale_recovery",
+            JobName::Insights => "insights",
         }
     }
 
     /// Advisory-lock key: one per job, shared by every replica.
-    fn lock_key(self) -> i64 {
+    pub fn lock_key(self) -> i64 {
         match self {
             JobName::OutboxSweep => 7_301_001,
             JobName::MetricsFold => 7_301_002,
+            JobName::FollowupsDue => 7_301_003,
+            JobName::MeetingReminders => 7_301_004,
+            JobName::StaleRecovery => 7_301_005,
+            JobName::Insights => 7_301_006,
         }
     }
 }
@@ -46,51 +76,66 @@ pub struct Job {
 
 pub fn all(config: &Config) -> anyhow::Result<Vec<Job>> {
     let s = &config.schedules;
-    Ok(vec![
-        Job {
-            name: JobName::OutboxSweep,
-            schedule: Schedule::from_str(&s.outbox_sweep)?,
-        },
-        Job {
-            name: JobName::MetricsFold,
-            schedule: Schedule::from_str(&s.metrics_fold)?,
-        },
-    ])
+    [
+        (JobName::OutboxSweep, &s.outbox_sweep),
+        (JobName::MetricsFold, &s.metrics_fold),
+        (JobName::FollowupsDue, &s.followups),
+        (JobName::MeetingReminders, &s.reminders),
+        (JobName::StaleRecovery, &s.stale_recovery),
+        (JobName::Insights, &s.insights),
+    ]
+    .into_iter()
+    .map(|(name, cron)| {
+        Ok(Job {
+            name,
+            schedule: Schedule::from_str(cron)?,
+        })
+    })
+    .collect()
 }
 
-/// Runs one job under its lock; `None` when another replica is running it.
-async fn run_one(job: &Job, infra: &Infra) -> anyhow::Result<Option<usize>> {
-    run_exclusive(&infra.pool, job.name.lock_key(), async {
-        match job.name {
-            JobName::OutboxSweep => {
-                let relayed = infra
-                    .orchestrator
-                    .relay()
-                    .sweep(Duration::from_secs(1), 1000)
-                    .await?;
-                let mut conn = infra.pool.get().await?;
-                let day_ago = Utc::now() - chrono::Duration::days(1);
-                memory::repo::outbox::purge_published(&mut conn, day_ago, 5000).await?;
-                Ok(relayed)
-            }
-            JobName::MetricsFold => {
-                let mut conn = infra.pool.get().await?;
-                let mut folded = 0;
-                // Bounded batches keep each transaction short; a backlog
-                // after a burst is gone within a few runs.
-                for _ in 0..METRICS_FOLD_BATCHES {
-                    let n =
-                        memory::repo::metrics::fold_deltas(&mut conn, METRICS_FOLD_BATCH).await?;
-                    folded += n;
-                    if n < METRICS_FOLD_BATCH as usize {
-                        break;
-                    }
-                }
-                Ok(folded)
-            }
+/// Runs one job under its advisory lock at `now`; `None` when another
+/// replica holds the lock. `Some(n)`: how many things the run did.
+pub async fn run_job(
+    name: JobName,
+    infra: &Infra,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<usize>> {
+    run_exclusive(&infra.pool, name.lock_key(), run_unlocked(name, infra, now)).await
+}
+
+async fn run_unlocked(name: JobName, infra: &Infra, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    match name {
+        JobName::OutboxSweep => {
+            let relayed = infra
+                .orchestrator
+                .relay()
+                .sweep(Duration::from_secs(1), 1000)
+                .await?;
+            let mut conn = infra.pool.get().await?;
+            let day_ago = Utc::now() - chrono::Duration::days(1);
+            memory::repo::outbox::purge_published(&mut conn, day_ago, 5000).await?;
+            Ok(relayed)
         }
-    })
-    .await
+        JobName::MetricsFold => {
+            let mut conn = infra.pool.get().await?;
+            let mut folded = 0;
+            // Bounded batches keep each transaction short; a backlog
+            // after a burst is gone within a few runs.
+            for _ in 0..METRICS_FOLD_BATCHES {
+                let n = memory::repo::metrics::fold_deltas(&mut conn, METRICS_FOLD_BATCH).await?;
+                folded += n;
+                if n < METRICS_FOLD_BATCH as usize {
+                    break;
+                }
+            }
+            Ok(folded)
+        }
+        JobName::FollowupsDue => followups_due(infra, now).await,
+        JobName::MeetingReminders => meeting_reminders(infra, now).await,
+        JobName::StaleRecovery => stale_recovery(infra, now).await,
+        JobName::Insights => insights(infra, now).await,
+    }
 }
 
 pub async fn run(jobs: Vec<Job>, infra: Infra, mut stop: watch::Receiver<bool>) {
@@ -111,7 +156,8 @@ pub async fn run(jobs: Vec<Job>, infra: Infra, mut stop: watch::Receiver<bool>) 
             .filter(|j| j.schedule.after(&now).next() == Some(at))
         {
             let span = tracing::info_span!("job", job.name = job.name.as_str());
-            match run_one(job, &infra).instrument(span).await {
+            let job_now = infra.orchestrator.clock().now();
+            match run_job(job.name, &infra, job_now).instrument(span).await {
                 Ok(Some(n)) if n > 0 => tracing::info!(count = n, "job ran"),
                 Ok(Some(_)) => tracing::debug!("job ran; nothing to do"),
                 Ok(None) => tracing::debug!("another replica holds the job lock"),

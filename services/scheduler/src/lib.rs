@@ -2,7 +2,7 @@
 //! PostgreSQL advisory lock, so several replicas never run one job at once.
 //! It only publishes work; the worker acts.
 
-mod jobs;
+pub mod jobs;
 mod lock;
 
 use core_engine::probes::{ProbeServer, Probes};
@@ -49,4 +49,5 @@ impl Scheduler {
     }
 }
 
+pub use jobs::{JobName, followups_due, insights, meeting_reminders, run_job, stale_recovery};
 pub use lock::run_exclusive;

@@ -87,3 +87,37 @@ pub async fn delete(
     .await?;
     Ok(())
 }
+
+/// Locks the tenant's meeting until the transaction ends, so two deliveries
+/// of its reminder run one after the other; `None` when it is gone.
+pub async fn lock(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<Option<Meeting>, MemoryError> {
+    Ok(meetings::table
+        .filter(meetings::tenant_id.eq(tenant_id))
+        .filter(meetings::id.eq(id))
+        .select(Meeting::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+pub async fn mark_reminder_sent(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<(), MemoryError> {
+    diesel::update(
+        meetings::table
+            .filter(meetings::tenant_id.eq(tenant_id))
+            .filter(meetings::id.eq(id)),
+    )
+    .set(meetings::reminder_sent_at.eq(at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}

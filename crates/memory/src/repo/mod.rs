@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod idempotency;
+pub mod insights;
 pub mod intake;
 pub mod leads;
 pub mod logs;
@@ -10,6 +11,7 @@ pub mod meetings;
 pub mod messages;
 pub mod metrics;
 pub mod outbox;
+pub mod scheduling;
 pub mod suppressions;
 pub mod tenants;
 pub mod users;

@@ -23,6 +23,28 @@ pub async fn enqueue(conn: &mut AsyncPgConnection, event: &DomainEvent) -> Resul
     Ok(())
 }
 
+/// Enqueues `event` unless an event with its id is already in the outbox
+/// (published or not); returns whether it was added. With an id derived
+/// from what the event is about, a job that runs again publishes nothing new.
+pub async fn enqueue_once(
+    conn: &mut AsyncPgConnection,
+    event: &DomainEvent,
+) -> Result<bool, MemoryError> {
+    let envelope = serde_json::to_value(event).expect("events serialize");
+    let n = diesel::insert_into(outbox::table)
+        .values((
+            outbox::id.eq(event.id),
+            outbox::tenant_id.eq(event.tenant_id),
+            outbox::event_type.eq(event.event_type.as_str()),
+            outbox::envelope.eq(envelope),
+        ))
+        .on_conflict(outbox::id)
+        .do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(n == 1)
+}
+
 /// Oldest unpublished rows created before `created_before`, locked so
 /// concurrent relays take disjoint sets. Call inside a transaction.
 pub async fn claim_unpublished(

@@ -58,3 +58,35 @@ pub async fn unsubscribe(
         .await?;
     Ok(())
 }
+
+/// Why an address gets no more mail from any tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GlobalReason {
+    /// A hard (permanent) bounce: the mailbox does not exist.
+    Bounced,
+    /// The recipient marked our mail as spam.
+    Complained,
+}
+
+/// Stops all mail to `email` for every tenant (a row with no tenant);
+/// doing it twice changes nothing. Returns whether the row is new.
+pub async fn block_everywhere(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+    reason: GlobalReason,
+) -> Result<bool, MemoryError> {
+    let n = diesel::insert_into(suppressions::table)
+        .values((
+            suppressions::id.eq(Uuid::new_v4()),
+            suppressions::tenant_id.eq(None::<Uuid>),
+            suppressions::email.eq(email.to_lowercase()),
+            suppressions::reason.eq(match reason {
+                GlobalReason::Bounced => "bounced",
+                GlobalReason::Complained => "complained",
+            }),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(n == 1)
+}

@@ -48,12 +48,13 @@ pub(super) async fn run(
         });
     }
     let cadence = &ctx.product.followup;
-    let next = rules_engine::next_followup_at(ctx.now, attempt, cadence, ctx.tz).or_else(|| {
-        // After the last attempt, wait one more cadence interval for an
-        // answer before escalating.
-        let wait = cadence.cadence_days.last().copied().unwrap_or(1);
-        Some(ctx.now + Duration::days(i64::from(wait)))
-    });
+    let next =
+        rules_engine::next_followup_at(ctx.now, attempt, cadence, ctx.cadence_tz()).or_else(|| {
+            // After the last attempt, wait one more cadence interval for an
+            // answer before escalating.
+            let wait = cadence.cadence_days.last().copied().unwrap_or(1);
+            Some(ctx.now + Duration::days(i64::from(wait)))
+        });
     Ok(StepOutput {
         agent_log: Some(log),
         decision: Some(AgentDecision::Followup(run.output)),

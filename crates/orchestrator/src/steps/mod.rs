@@ -5,6 +5,7 @@ mod book;
 mod escalate;
 mod follow_up;
 mod qualify;
+pub(crate) mod remind;
 mod send;
 
 use crate::context::StepContext;

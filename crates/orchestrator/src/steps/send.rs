@@ -19,6 +19,14 @@ pub(super) struct Email<'a> {
     pub reply_to: Option<String>,
 }
 
+/// The keys that make sending an email idempotent.
+pub(super) struct SendKeys {
+    /// The provider's Idempotency-Key.
+    pub idempotency: String,
+    /// The stored message's `step_key`, unique per workflow.
+    pub message: String,
+}
+
 /// Sends through the configured mailer with an idempotency key derived from
 /// (workflow, step), then stores the message. `Ok(Err(reason))` is a
 /// permanent refusal (bad address, suppressed); `Err` rolls the step back.
@@ -27,6 +35,23 @@ pub(super) async fn send(
     conn: &mut AsyncPgConnection,
     ctx: &StepContext,
     email: Email<'_>,
+    calls: &mut Vec<ProviderCall>,
+) -> Result<Result<(), String>, ProcessError> {
+    let keys = SendKeys {
+        idempotency: ctx.action_key(&email.step_key),
+        message: format!("{}-{}", ctx.wf.step, email.step_key),
+    };
+    send_keyed(inner, conn, ctx, email, keys, calls).await
+}
+
+/// `send` with keys of the caller's choosing (a meeting's reminder is keyed
+/// by the meeting, whatever step its workflow is at).
+pub(super) async fn send_keyed(
+    inner: &Inner,
+    conn: &mut AsyncPgConnection,
+    ctx: &StepContext,
+    email: Email<'_>,
+    keys: SendKeys,
     calls: &mut Vec<ProviderCall>,
 ) -> Result<Result<(), String>, ProcessError> {
     let marketing = email.kind == "marketing";
@@ -68,7 +93,7 @@ pub(super) async fn send(
             ("lead_id".into(), ctx.lead.id.to_string()),
             ("kind".into(), email.kind.into()),
         ],
-        idempotency_key: ctx.action_key(&email.step_key),
+        idempotency_key: keys.idempotency,
     };
     let (result, provider_calls) = inner.providers.mailer.send(&msg).await;
     calls.extend(provider_calls);
@@ -91,7 +116,7 @@ pub(super) async fn send(
             subject: Some(msg.subject),
             content: msg.text,
             html: Some(msg.html),
-            step_key: Some(format!("{}-{}", ctx.wf.step, email.step_key)),
+            step_key: Some(keys.message),
             status: if sent.provider == "outbox" {
                 "stored"
             } else {

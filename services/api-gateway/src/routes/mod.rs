@@ -7,6 +7,7 @@ mod billing;
 mod dev;
 mod leads;
 mod metrics;
+mod resend;
 mod system;
 mod tenant;
 mod unsubscribe;
@@ -38,7 +39,8 @@ pub fn configure(cfg: &mut ServiceConfig, production: bool) {
                 .service(leads::process)
                 .service(leads::add_message)
                 .service(billing::checkout)
-                .service(billing::stripe_webhook),
+                .service(billing::stripe_webhook)
+                .service(resend::webhook),
         )
         .service(
             scope("/internal")

@@ -1,0 +1,3 @@
+DROP INDEX pattern_insights_type_product_idx;
+DROP INDEX messages_inbound_created_idx;
+DROP INDEX meetings_reminder_due_idx;

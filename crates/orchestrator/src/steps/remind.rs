@@ -1,0 +1,39 @@
+use super::send::{Email, SendKeys, send_keyed};
+use crate::context::StepContext;
+use crate::emails;
+use crate::process::{Inner, ProcessError};
+use action_layer::ProviderCall;
+use memory::{AsyncPgConnection, Meeting};
+
+/// Emails the lead a reminder of the meeting: transactional (it still goes
+/// to an unsubscribed lead, never to a bounced address), keyed by the
+/// meeting so that however often it is asked for, the provider sends one.
+/// `Ok(Err(reason))` is a permanent refusal.
+pub(crate) async fn run(
+    inner: &Inner,
+    conn: &mut AsyncPgConnection,
+    ctx: &StepContext,
+    meeting: &Meeting,
+    calls: &mut Vec<ProviderCall>,
+) -> Result<Result<(), String>, ProcessError> {
+    let duration = (meeting.ends_at - meeting.starts_at).num_minutes();
+    let email = Email {
+        to: &ctx.lead.email,
+        kind: "transactional",
+        step_key: "reminder".into(),
+        rendered: emails::meeting_reminder(
+            &ctx.tenant,
+            &ctx.lead,
+            meeting.starts_at,
+            duration,
+            ctx.tz,
+        ),
+        attachments: Vec::new(),
+        reply_to: ctx.reply_to(),
+    };
+    let keys = SendKeys {
+        idempotency: format!("meeting-{}-reminder", meeting.id),
+        message: format!("meeting-{}-reminder", meeting.id),
+    };
+    send_keyed(inner, conn, ctx, email, keys, calls).await
+}
