@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use memory::repo::workflows::{self, StepResult};
 use memory::{AsyncPgConnection, Lead, MemoryError, Message};
-use shared_types::{DomainEvent, FollowupCadence, WorkflowState};
+use shared_types::{DomainEvent, WorkflowState};
 use uuid::Uuid;
 
 /// The transition label of a paused follow-up (`workflow_transitions.event`).
@@ -167,13 +167,7 @@ async fn pause_followups(
 
 /// `now` plus [`PAUSE_BUSINESS_DAYS`] business days, same local time.
 pub fn pause_until(now: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
-    let cadence = FollowupCadence {
-        cadence_days: vec![PAUSE_BUSINESS_DAYS],
-        max_attempts: 2,
-        business_days_only: true,
-    };
-    rules_engine::next_followup_at(now, 1, &cadence, tz)
-        .unwrap_or(now + chrono::Duration::days(i64::from(PAUSE_BUSINESS_DAYS)))
+    rules_engine::add_days(now, PAUSE_BUSINESS_DAYS, true, tz)
 }
 
 #[cfg(test)]

@@ -18,15 +18,26 @@ pub fn next_followup_at(
         return None;
     }
     let days = *cadence.cadence_days.get(attempts_done as usize - 1)?;
-    let mut local = last_attempt_at.with_timezone(&tz).naive_local();
+    Some(add_days(
+        last_attempt_at,
+        days,
+        cadence.business_days_only,
+        tz,
+    ))
+}
+
+/// `at` plus `days` days (only Monday to Friday counting when
+/// `business_days_only`) at the same local time on `tz`'s calendar.
+pub fn add_days(at: DateTime<Utc>, days: u32, business_days_only: bool, tz: Tz) -> DateTime<Utc> {
+    let mut local = at.with_timezone(&tz).naive_local();
     let mut remaining = days;
     while remaining > 0 {
         local += Duration::days(1);
-        if !cadence.business_days_only || is_business_day(local.weekday()) {
+        if !business_days_only || is_business_day(local.weekday()) {
             remaining -= 1;
         }
     }
-    Some(local_to_utc(tz, local))
+    local_to_utc(tz, local)
 }
 
 fn is_business_day(d: Weekday) -> bool {

@@ -7,6 +7,6 @@ mod cadence;
 mod catalog;
 mod objections;
 
-pub use cadence::{local_to_utc, next_followup_at};
+pub use cadence::{add_days, local_to_utc, next_followup_at};
 pub use catalog::{Catalog, RulesError, next_action_for, parse_product};
 pub use objections::{OBJECTIONS, Objection};

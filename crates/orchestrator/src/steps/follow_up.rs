@@ -5,7 +5,6 @@ use crate::emails;
 use crate::process::{Inner, ProcessError};
 use action_layer::ProviderCall;
 use agents::FollowupRequest;
-use chrono::Duration;
 use memory::AsyncPgConnection;
 use shared_types::{AgentDecision, AgentType, EventType, WorkflowState};
 
@@ -48,13 +47,18 @@ pub(super) async fn run(
         });
     }
     let cadence = &ctx.product.followup;
-    let next =
-        rules_engine::next_followup_at(ctx.now, attempt, cadence, ctx.cadence_tz()).or_else(|| {
-            // After the last attempt, wait one more cadence interval for an
-            // answer before escalating.
-            let wait = cadence.cadence_days.last().copied().unwrap_or(1);
-            Some(ctx.now + Duration::days(i64::from(wait)))
-        });
+    let tz = ctx.cadence_tz();
+    let next = rules_engine::next_followup_at(ctx.now, attempt, cadence, tz).or_else(|| {
+        // After the last attempt, wait one more cadence interval for an
+        // answer before escalating, counted like the cadence itself.
+        let wait = cadence.cadence_days.last().copied().unwrap_or(1);
+        Some(rules_engine::add_days(
+            ctx.now,
+            wait,
+            cadence.business_days_only,
+            tz,
+        ))
+    });
     Ok(StepOutput {
         agent_log: Some(log),
         decision: Some(AgentDecision::Followup(run.output)),

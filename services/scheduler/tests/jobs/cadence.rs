@@ -129,7 +129,8 @@ async fn a_followup_lead_gets_its_sequence_on_local_business_days_across_dst_the
     }
 
     // New York: +1, +3 and +7 business days at 10:00 local, whether the
-    // city is on EDT (UTC-4) or EST (UTC-5); then the deadline a week on.
+    // city is on EDT (UTC-4) or EST (UTC-5); then the deadline for an
+    // answer, seven more business days, counted like the cadence.
     assert_eq!(
         local_times(&sent, nyc, "marketing", ny),
         [
@@ -141,7 +142,7 @@ async fn a_followup_lead_gets_its_sequence_on_local_business_days_across_dst_the
     );
     assert_eq!(
         local_times(&sent, nyc, "notification", ny),
-        ["Fri 2026-11-20 10:00 EST"]
+        ["Tue 2026-11-24 10:00 EST"]
     );
     // London keeps 14:00 GMT: after New York's change that is 09:00 there,
     // not 10:00, so the lead's own zone was used.
@@ -156,7 +157,7 @@ async fn a_followup_lead_gets_its_sequence_on_local_business_days_across_dst_the
     );
     assert_eq!(
         local_times(&sent, uk, "notification", london),
-        ["Fri 2026-11-20 14:00 GMT"]
+        ["Tue 2026-11-24 14:00 GMT"]
     );
     // 3 follow-ups and 1 escalation per lead came from the job.
     assert_eq!(published, 8);
