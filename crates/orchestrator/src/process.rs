@@ -7,7 +7,9 @@ use crate::steps::{self, StepOutput};
 use action_layer::ProviderCall;
 use diesel_async::AsyncConnection;
 use memory::{AsyncPgConnection, DbPool, MemoryError, NewActionLog};
-use shared_types::{AgentDecision, DomainEvent, EventType, WorkflowEventPayload, WorkflowState};
+use shared_types::{
+    AgentDecision, DomainEvent, EventType, LeadStatus, WorkflowEventPayload, WorkflowState,
+};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -101,7 +103,7 @@ impl Orchestrator {
             return self.inner.remind(event).await;
         }
         let Some((trigger, p)) = route(event)? else {
-            return Ok(Outcome::Skipped("notification event"));
+            return Ok(Outcome::Skipped("notification or already handled event"));
         };
         let span = tracing::Span::current();
         span.record("workflow.id", tracing::field::display(p.workflow_id));
@@ -118,13 +120,18 @@ impl Orchestrator {
                 // too (webhooks and metrics want lead_qualified); a worker
                 // receiving a consumed one finds its step passed and skips it.
                 let mut emitted = Vec::new();
-                while let Some(n) = next.take_if(|n| n.event_type.drives_workflow()) {
+                while let Some(mut n) = next.take_if(|n| n.event_type.drives_workflow()) {
                     let Some((t, np)) = route(&n)? else { break };
                     let continued = conn
                         .transaction(async |c| inner.step(c, &n, np, t, calls_ref).await)
                         .await;
                     match continued {
-                        Ok((_, after)) => next = after,
+                        Ok((_, after)) => {
+                            next = after;
+                            // No worker needs to lock the workflow to find
+                            // out that this step has run.
+                            n.handled = true;
+                        }
                         Err(e) => {
                             tracing::warn!(error = %e, event.id = %n.id, "next step deferred to the event bus");
                         }
@@ -158,9 +165,10 @@ impl Orchestrator {
 }
 
 /// The trigger and workflow of an event that drives a workflow; `None` for
-/// notification events.
+/// notification events and for events already acted on where they were
+/// emitted.
 fn route(event: &DomainEvent) -> Result<Option<(Trigger, WorkflowEventPayload)>, ProcessError> {
-    let Some(trigger) = Trigger::from_event(event.event_type) else {
+    let Some(trigger) = Trigger::from_event(event.event_type).filter(|_| !event.handled) else {
         return Ok(None);
     };
     let p = event
@@ -220,16 +228,17 @@ impl Inner {
             }
         };
         let (to, emits) = out.redirect.unwrap_or((to, emits));
-        if let Some(status) = t.lead_status
-            && out.failure.is_none()
-            && out.redirect.is_none()
-        {
-            memory::repo::leads::set_status(conn, ctx.tenant.id, ctx.lead.id, status.as_str())
-                .await?;
-        }
-        if let Some(at) = out.acted_at {
-            memory::repo::leads::mark_first_action(conn, ctx.tenant.id, ctx.lead.id, at).await?;
-        }
+        let status = t
+            .lead_status
+            .filter(|_| out.failure.is_none() && out.redirect.is_none());
+        memory::repo::leads::record_step(
+            conn,
+            ctx.tenant.id,
+            ctx.lead.id,
+            status.map(LeadStatus::as_str),
+            out.acted_at,
+        )
+        .await?;
         if let Some(log) = &out.agent_log {
             memory::repo::logs::insert_agent_log(conn, log).await?;
         }

@@ -20,6 +20,11 @@ pub struct DomainEvent {
     /// spans join the request's trace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traceparent: Option<String>,
+    /// Already acted on in the transaction that emitted it (the worker ran
+    /// the next step at once): published for listeners, and a worker
+    /// receiving it has nothing to do.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub handled: bool,
 }
 
 impl DomainEvent {
@@ -32,6 +37,7 @@ impl DomainEvent {
             occurred_at: Utc::now(),
             attempt: 1,
             traceparent: None,
+            handled: false,
         }
     }
 

@@ -2,6 +2,7 @@ use crate::schema::leads;
 use crate::{Lead, MemoryError};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -102,21 +103,40 @@ pub async fn set_status(
     Ok(())
 }
 
-/// Records the first real action (email accepted, meeting booked); later
-/// actions leave the speed-to-lead timestamp alone.
-pub async fn mark_first_action(
+diesel::define_sql_function! {
+    fn coalesce(x: Nullable<Timestamptz>, y: Nullable<Timestamptz>) -> Nullable<Timestamptz>;
+}
+
+/// What a workflow step changes on its lead, in one statement: the status
+/// it sets, and the time of the first real action (email accepted, meeting
+/// booked), which later actions leave alone (speed-to-lead).
+pub async fn record_step(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     id: Uuid,
-    at: DateTime<Utc>,
+    status: Option<&str>,
+    acted_at: Option<DateTime<Utc>>,
 ) -> Result<(), MemoryError> {
-    diesel::update(leads::table)
+    let lead = leads::table
         .filter(leads::tenant_id.eq(tenant_id))
-        .filter(leads::id.eq(id))
-        .filter(leads::first_action_at.is_null())
-        .set(leads::first_action_at.eq(at))
-        .execute(conn)
-        .await?;
+        .filter(leads::id.eq(id));
+    let first_action = leads::first_action_at.eq(coalesce(leads::first_action_at, acted_at));
+    let updated = leads::updated_at.eq(diesel::dsl::now);
+    match (status, acted_at) {
+        (None, None) => return Ok(()),
+        (Some(s), _) => {
+            diesel::update(lead)
+                .set((leads::status.eq(s), first_action, updated))
+                .execute(conn)
+                .await?
+        }
+        (None, Some(_)) => {
+            diesel::update(lead)
+                .set((first_action, updated))
+                .execute(conn)
+                .await?
+        }
+    };
     Ok(())
 }
 
