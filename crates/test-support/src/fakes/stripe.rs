@@ -1,6 +1,9 @@
 //! Stripe: customers, subscription Checkout Sessions and subscriptions in
 //! Stripe's wire format (Bearer secret key, form-encoded bodies, JSON
-//! objects, Idempotency-Key replays), plus signed webhook events.
+//! objects, Idempotency-Key replays), plus signed webhook events. The
+//! catalogue (products, prices, webhook endpoints) lives in `catalog`.
+
+mod catalog;
 
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
@@ -22,6 +25,8 @@ pub struct StripeRequest {
     pub path: String,
     pub idempotency_key: Option<String>,
     pub stripe_version: Option<String>,
+    /// The query string's pairs, in order (`lookup_keys[]` may repeat).
+    pub query: Vec<(String, String)>,
     /// The form body, keys as sent (`line_items[0][price]`, `metadata[tenant_id]`).
     pub form: BTreeMap<String, String>,
 }
@@ -85,6 +90,7 @@ struct StripeState {
     by_key: HashMap<String, (String, u16, Value)>,
     requests: Vec<StripeRequest>,
     fail_next: u32,
+    catalog: catalog::Catalog,
 }
 
 #[derive(Clone, Copy)]
@@ -92,6 +98,7 @@ enum Route {
     CreateCustomer,
     CreateSession,
     GetSubscription,
+    Catalog(catalog::CatalogRoute),
 }
 
 struct StripeResponder {
@@ -116,6 +123,7 @@ impl Respond for StripeResponder {
             path: req.url.path().to_owned(),
             idempotency_key: header("idempotency-key"),
             stripe_version: header("stripe-version"),
+            query: req.url.query_pairs().into_owned().collect(),
             form,
         };
         let mut s = self.state.lock().unwrap();
@@ -177,6 +185,10 @@ impl Respond for StripeResponder {
                         );
                     }
                 }
+            }
+            Route::Catalog(route) => {
+                let livemode = self.secret_key.starts_with("sk_live_");
+                s.catalog.respond(route, &recorded, livemode)
             }
         };
         if recorded.method == "POST"
@@ -297,8 +309,14 @@ fn strip_private(v: &mut Value) {
 
 impl FakeStripe {
     pub async fn start() -> Self {
+        Self::start_with_key(&format!("sk_test_{}", uuid::Uuid::new_v4().simple())).await
+    }
+
+    /// A fake that accepts only `secret_key` (e.g. an `sk_live_...` one:
+    /// objects then carry `livemode: true`).
+    pub async fn start_with_key(secret_key: &str) -> Self {
         let server = MockServer::start().await;
-        let secret_key = format!("sk_test_{}", uuid::Uuid::new_v4().simple());
+        let secret_key = secret_key.to_owned();
         let state = Arc::new(Mutex::new(StripeState::default()));
         let routes = [
             ("POST", "/v1/customers", Route::CreateCustomer),
@@ -324,6 +342,17 @@ impl FakeStripe {
             })
             .mount(&server)
             .await;
+        for (m, p, route) in catalog::ROUTES {
+            Mock::given(method(m))
+                .and(path_regex(p))
+                .respond_with(StripeResponder {
+                    route: Route::Catalog(route),
+                    secret_key: secret_key.clone(),
+                    state: state.clone(),
+                })
+                .mount(&server)
+                .await;
+        }
         Self {
             server,
             secret_key,
