@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: dependencies up, migrations applied, gateway + worker +
-# scheduler started with the embedded defaults (heuristic agents, outbox
-# mailer, internal calendar), then a quick-start to copy and paste.
+# scheduler and the three product web apps started with the embedded
+# defaults (heuristic agents, outbox mailer, internal calendar, manual
+# activation), then a quick-start to copy and paste.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -32,19 +33,28 @@ trap stop EXIT INT TERM
 PORT=8080 "$BIN/api-gateway" >"$LOGS/api-gateway.log" 2>&1 & pids+=($!)
 PORT=8081 "$BIN/worker" >"$LOGS/worker.log" 2>&1 & pids+=($!)
 PORT=8082 "$BIN/scheduler" >"$LOGS/scheduler.log" 2>&1 & pids+=($!)
+PORT=3001 "$BIN/saas-booker" >"$LOGS/saas-booker.log" 2>&1 & pids+=($!)
+PORT=3002 "$BIN/saas-leadqualifier" >"$LOGS/saas-leadqualifier.log" 2>&1 & pids+=($!)
+PORT=3003 "$BIN/saas-followup" >"$LOGS/saas-followup.log" 2>&1 & pids+=($!)
 
-for port in 8080 8081 8082; do
+# Services answer /ready (dependencies checked); the apps /health.
+for probe in 8080/ready 8081/ready 8082/ready 3001/health 3002/health 3003/health; do
   for _ in $(seq 1 100); do
-    curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break
+    curl -fs "http://127.0.0.1:$probe" >/dev/null 2>&1 && break
     sleep 0.1
   done
-  curl -fs "http://127.0.0.1:$port/ready" >/dev/null || { echo "[run] service on :$port is not ready; see $LOGS"; exit 1; }
+  curl -fs "http://127.0.0.1:$probe" >/dev/null || { echo "[run] http://127.0.0.1:$probe does not answer; see $LOGS"; exit 1; }
 done
 
 cat <<'QUICKSTART'
 
 GrowthOS is running: api-gateway :8080, worker :8081, scheduler :8082 (logs in .data/logs/).
-Quick-start, in another terminal:
+The product apps, in a browser (sign up, add a lead, watch the AI work):
+  AI Booker          http://localhost:3001
+  AI Lead Qualifier  http://localhost:3002
+  AI FollowUp        http://localhost:3003
+
+Or with curl, in another terminal:
 
   # 1. an active demo tenant (AI Booker) and its token
   TOKEN=$(curl -s -X POST localhost:8080/dev/bootstrap | sed -E 's/.*"token":"([^"]+)".*/\1/')
