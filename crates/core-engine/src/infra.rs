@@ -1,7 +1,9 @@
 //! Pools and the orchestrator, built from the configuration.
 
 use crate::config::{AgentMode, Config};
-use action_layer::{Calendar, GoogleCalendarConfig, Mailer, ResendConfig};
+use action_layer::{
+    Calendar, GoogleCalendarConfig, Mailer, ResendConfig, WebhookConfig, WebhookSender,
+};
 use agents::{Agents, GeminiConfig};
 use anyhow::Context;
 use event_bus::{BusConfig, EventBus};
@@ -99,9 +101,15 @@ pub fn providers_from(config: &Config) -> anyhow::Result<Providers> {
         .map_err(|e| anyhow::anyhow!("GOOGLE_CALENDAR_CREDENTIALS: {e}"))?,
         None => Calendar::Internal,
     };
+    let webhooks = WebhookSender::new(WebhookConfig {
+        timeout: Duration::from_secs(5),
+        // Development lets a tenant point its webhook at a local receiver.
+        allow_loopback: !config.is_production(),
+    });
     Ok(Providers {
         agents,
         mailer,
         calendar,
+        webhooks,
     })
 }

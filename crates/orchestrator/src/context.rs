@@ -1,7 +1,7 @@
 //! What a step needs to know, loaded once per step inside its transaction.
 
 use crate::process::ProcessError;
-use action_layer::{Calendar, Mailer};
+use action_layer::{Calendar, Mailer, WebhookSender};
 use agents::{Agents, LeadContext};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -14,6 +14,8 @@ pub struct Providers {
     pub agents: Agents,
     pub mailer: Mailer,
     pub calendar: Calendar,
+    /// Delivers lead events to the tenant's webhook URL.
+    pub webhooks: WebhookSender,
 }
 
 #[derive(Debug, Clone)]

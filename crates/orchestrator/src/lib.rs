@@ -18,6 +18,7 @@ mod replies;
 mod scheduled;
 mod steps;
 mod unsubscribe;
+mod webhooks;
 
 pub use clock::Clock;
 pub use closing::{ClosedLead, Closure, close_lead, requeue};

@@ -63,6 +63,7 @@ pub(crate) struct Inner {
     pub relay: OutboxRelay,
     pub providers: Providers,
     pub settings: Settings,
+    pub webhook_targets: crate::webhooks::WebhookTargets,
 }
 
 impl Orchestrator {
@@ -73,8 +74,15 @@ impl Orchestrator {
                 relay,
                 providers,
                 settings,
+                webhook_targets: Default::default(),
             }),
         }
+    }
+
+    /// Posts the event to the tenant's webhook, if it has one; see
+    /// `webhooks`. Call after `process` succeeded.
+    pub async fn deliver_webhook(&self, event: &DomainEvent) -> Result<(), ProcessError> {
+        self.inner.deliver_webhook(event).await
     }
 
     pub fn pool(&self) -> &DbPool {

@@ -25,11 +25,14 @@ impl WorkflowHandler {
 
 impl Handler for WorkflowHandler {
     async fn handle(&self, event: &DomainEvent) -> Result<(), HandlerError> {
-        match self.orchestrator.process(event).await {
-            Ok(_) => Ok(()),
-            Err(ProcessError::Transient(e)) => Err(HandlerError::Transient(e)),
-            Err(ProcessError::Permanent(e)) => Err(HandlerError::Permanent(e)),
-        }
+        let handled = match self.orchestrator.process(event).await {
+            Ok(_) => self.orchestrator.deliver_webhook(event).await,
+            Err(e) => Err(e),
+        };
+        handled.map_err(|e| match e {
+            ProcessError::Transient(e) => HandlerError::Transient(e),
+            ProcessError::Permanent(e) => HandlerError::Permanent(e),
+        })
     }
 }
 
@@ -75,6 +78,7 @@ impl Worker {
             pool: infra.pool.clone(),
             redis: infra.redis.clone(),
             heartbeat: Some(heartbeat),
+            bus: infra.bus.clone(),
         };
         let server = ProbeServer::start(probes, &config.host, config.port)?;
         tracing::info!(port = server.port, "worker started");

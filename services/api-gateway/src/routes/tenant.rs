@@ -43,11 +43,15 @@ pub async fn login(
 
 /// The caller's tenant (and the signed-in user).
 #[utoipa::path(tag = "tenant", security(("bearer" = [])),
-    responses((status = 200, description = "`{tenant, user}`"), (status = 401, description = "unauthorized")))]
+    responses((status = 200, description = "`{tenant, user}`; the tenant includes `webhookSigningSecret`"), (status = 401, description = "unauthorized")))]
 #[get("/tenant")]
 pub async fn show(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
     let (tenant, user) = tenants::current(&state, &auth).await?;
-    Ok(HttpResponse::Ok().json(json!({ "tenant": tenant, "user": user })))
+    // The owner verifies the X-GrowthOS-Signature of webhook deliveries
+    // with this secret; it is shown to the tenant and nowhere else.
+    let mut body = json!(tenant);
+    body["webhookSigningSecret"] = json!(tenant.webhook_secret);
+    Ok(HttpResponse::Ok().json(json!({ "tenant": body, "user": user })))
 }
 
 /// Change settings; absent fields are kept, `null` clears optional ones.
