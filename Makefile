@@ -2,10 +2,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help run test deps migrate lint bench clean-deps
+.PHONY: help run test e2e deps migrate lint bench clean-deps
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 run: ## start PostgreSQL/Redis if needed, migrate, run gateway + worker + scheduler
 	@bash infrastructure/scripts/run.sh
@@ -14,6 +14,11 @@ test: deps ## formatting, clippy -D warnings and every test (real PostgreSQL and
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo test --workspace
+
+e2e: deps ## the product apps in headless Chromium: journeys, screenshots, axe-core
+	@bash infrastructure/scripts/e2e-deps.sh
+	cargo clippy -p web-ui --features e2e --all-targets -- -D warnings
+	cargo test -p web-ui --features e2e --test browser -- --test-threads=1
 
 deps: ## make PostgreSQL and Redis reachable on 127.0.0.1
 	@bash infrastructure/scripts/deps.sh up

@@ -132,7 +132,9 @@ async fn journey(flow: Flow) {
     let pending = b
         .get(&format!("/billing/success?session_id={session_id}"))
         .await;
-    pending.assert_has(r#"http-equiv="refresh""#);
+    pending.assert_has(r#"data-refresh="3""#);
+    pending.assert_has(r#"<script src="/static/refresh.js" defer>"#);
+    assert!(!pending.has(r#"http-equiv="refresh""#), "no timed reload");
     b.get("/billing/cancel")
         .await
         .assert_has("No payment was taken");
@@ -155,7 +157,8 @@ async fn journey(flow: Flow) {
         .get(&format!("/billing/success?session_id={session_id}"))
         .await;
     success.assert_has("Your subscription is active");
-    assert!(!success.has(r#"http-equiv="refresh""#));
+    assert!(!success.has("data-refresh"));
+    assert!(!success.has("refresh.js"));
     b.get("/dashboard")
         .await
         .assert_has(r#"<span class="badge good">active</span>"#);

@@ -195,15 +195,14 @@ impl GoogleCalendar {
                 request.idempotency_key.clone(),
                 request.summary.clone(),
             );
-            let sent = inner
+            let builder = inner
                 .http
                 .post(&request.url)
                 .bearer_auth(token.expose_secret())
                 .header(USER_AGENT, crate::USER_AGENT)
                 .timeout(inner.timeout)
-                .json(&request.body)
-                .send()
-                .await;
+                .json(&request.body);
+            let sent = crate::trace_context::propagate(builder).send().await;
             let response = match sent {
                 Ok(response) => response,
                 Err(err) => {

@@ -18,6 +18,7 @@ mod provider_call;
 mod resend;
 mod ssrf;
 mod stripe;
+mod trace_context;
 mod webhook;
 
 pub use self::stripe::{

@@ -74,6 +74,18 @@ impl CallTimer {
         response: Option<Value>,
         error: Option<String>,
     ) -> ProviderCall {
+        let elapsed = self.started.elapsed();
+        if self.provider != "none" {
+            shared_types::metrics::observe(
+                "growthos_provider_call_duration_seconds",
+                &[
+                    ("provider", self.provider),
+                    ("action", self.action_type),
+                    ("outcome", if error.is_none() { "ok" } else { "error" }),
+                ],
+                elapsed.as_secs_f64(),
+            );
+        }
         ProviderCall {
             action_type: self.action_type,
             provider: self.provider,
@@ -83,7 +95,7 @@ impl CallTimer {
             status_code,
             success: error.is_none(),
             error,
-            duration_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            duration_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
         }
     }
 }

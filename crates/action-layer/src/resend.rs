@@ -105,16 +105,15 @@ impl ResendClient {
             Some(msg.idempotency_key.clone()),
             summary,
         );
-        let sent = self
+        let request = self
             .http
             .post(&self.emails_url)
             .bearer_auth(self.api_key.expose_secret())
             .header(USER_AGENT, crate::USER_AGENT)
             .header("Idempotency-Key", &msg.idempotency_key)
             .timeout(self.timeout)
-            .json(body)
-            .send()
-            .await;
+            .json(body);
+        let sent = crate::trace_context::propagate(request).send().await;
         let response = match sent {
             Ok(response) => response,
             Err(err) => {

@@ -61,7 +61,14 @@ impl Agents {
             None => None,
         };
         let fallback = || heuristic::qualify(lead, thresholds);
-        finish(llm, fallback, QUALIFIER_RULE_VERSION, input, started)
+        finish(
+            "qualifier",
+            llm,
+            fallback,
+            QUALIFIER_RULE_VERSION,
+            input,
+            started,
+        )
     }
 
     /// Offers up to three free slots and picks one. `Err` only when the
@@ -93,6 +100,7 @@ impl Agents {
             None => None,
         };
         Ok(finish(
+            "scheduler",
             llm,
             || heuristic_choice,
             SCHEDULER_RULE_VERSION,
@@ -122,13 +130,21 @@ impl Agents {
             None => None,
         };
         let fallback = || heuristic::write_followup(lead, req);
-        finish(llm, fallback, FOLLOWUP_RULE_VERSION, input, started)
+        finish(
+            "followup",
+            llm,
+            fallback,
+            FOLLOWUP_RULE_VERSION,
+            input,
+            started,
+        )
     }
 }
 
 /// Builds the run record: the LLM's output when it succeeded, otherwise
 /// the heuristic's, with the reason it was needed.
 fn finish<T>(
+    agent: &'static str,
     llm: Option<(&str, Result<T, GeminiError>)>,
     heuristic: impl FnOnce() -> T,
     heuristic_version: &'static str,
@@ -164,13 +180,22 @@ fn finish<T>(
             )
         }
     };
+    let elapsed = started.elapsed();
+    shared_types::metrics::observe(
+        "growthos_agent_duration_seconds",
+        &[
+            ("agent", agent),
+            ("implementation", implementation.as_str()),
+        ],
+        elapsed.as_secs_f64(),
+    );
     AgentRun {
         output,
         implementation,
         model,
         rule_version,
         input,
-        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        duration_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
         fallback,
         error,
     }

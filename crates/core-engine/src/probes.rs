@@ -1,8 +1,10 @@
-//! GET /health (liveness: touches nothing) and GET /ready (database, Redis,
-//! migrations and, for the worker, a fresh consumer heartbeat).
+//! GET /health (liveness: touches nothing), GET /ready (database, Redis,
+//! migrations and, for the worker, a fresh consumer heartbeat) and, on the
+//! worker's and scheduler's probe servers, GET /metrics (Prometheus text;
+//! the gateway serves the same at the admin-protected /internal/metrics).
 
 use actix_web::{HttpResponse, web};
-use event_bus::Heartbeat;
+use event_bus::{EventBus, Heartbeat};
 use memory::DbPool;
 use serde_json::{Map, Value, json};
 use std::time::Duration;
@@ -18,6 +20,8 @@ pub struct Probes {
     pub pool: DbPool,
     pub redis: deadpool_redis::Pool,
     pub heartbeat: Option<Heartbeat>,
+    /// Read at each scrape for the stream lag gauges.
+    pub bus: EventBus,
 }
 
 impl Probes {
@@ -77,6 +81,28 @@ pub async fn ready(p: web::Data<Probes>) -> HttpResponse {
     }
 }
 
+/// This process's metrics plus the stream backlog, in the Prometheus
+/// text format. A Redis that does not answer only drops the gauges.
+pub async fn render_metrics(bus: &EventBus) -> String {
+    let gauges = match bus.backlog().await {
+        Ok(b) => b.gauges(),
+        Err(e) => {
+            tracing::warn!(error = %e, "stream backlog unavailable for metrics");
+            Vec::new()
+        }
+    };
+    shared_types::metrics::render(&gauges)
+}
+
+pub async fn metrics(p: web::Data<Probes>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(PROMETHEUS_TEXT)
+        .body(render_metrics(&p.bus).await)
+}
+
+/// The content type of the Prometheus text exposition format.
+pub const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
 /// Mounts /health and /ready.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health))
@@ -91,8 +117,9 @@ pub struct ProbeServer {
 }
 
 impl ProbeServer {
-    /// Serves /health and /ready on one thread (the worker and the
-    /// scheduler have no other HTTP traffic).
+    /// Serves /health, /ready and /metrics on one thread (the worker and
+    /// the scheduler have no other HTTP traffic). The probe port is meant
+    /// to stay internal: /metrics there takes no credentials.
     pub fn start(probes: Probes, host: &str, port: u16) -> std::io::Result<Self> {
         let listener = std::net::TcpListener::bind((host, port))?;
         let port = listener.local_addr()?.port();
@@ -100,6 +127,7 @@ impl ProbeServer {
             actix_web::App::new()
                 .app_data(web::Data::new(probes.clone()))
                 .configure(configure)
+                .route("/metrics", web::get().to(metrics))
         })
         .workers(1)
         .disable_signals()

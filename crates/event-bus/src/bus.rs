@@ -3,7 +3,8 @@ use crate::shared::SharedConnection;
 use deadpool_redis::Pool;
 use deadpool_redis::redis::aio::MultiplexedConnection;
 use deadpool_redis::redis::{self, AsyncCommands, RedisResult, Value};
-use shared_types::DomainEvent;
+use shared_types::{DomainEvent, metrics};
+use std::collections::HashMap;
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -132,7 +133,12 @@ impl EventBus {
             .arg(envelope)
             .query_async(&mut c)
             .await;
-        self.settle(r)
+        let id = self.settle(r)?;
+        metrics::inc(
+            "growthos_events_published_total",
+            &[("type", event.event_type.as_str())],
+        );
+        Ok(id)
     }
 
     /// Reads up to `count` new messages for `consumer`, blocking up to
@@ -217,8 +223,14 @@ impl EventBus {
                 Ok(event) => out.push(Delivery { entry_id, event }),
                 Err(e) => {
                     tracing::error!(entry.id = %entry_id, error = %e, "undecodable event dead-lettered");
-                    if let Err(err) = self.bury_raw(&entry_id, &raw, &e.to_string()).await {
-                        tracing::error!(error = %err, "could not dead-letter undecodable event");
+                    match self.bury_raw(&entry_id, &raw, &e.to_string()).await {
+                        Ok(()) => metrics::inc(
+                            "growthos_events_dead_lettered_total",
+                            &[("type", "undecodable")],
+                        ),
+                        Err(err) => {
+                            tracing::error!(error = %err, "could not dead-letter undecodable event")
+                        }
                     }
                 }
             }
@@ -231,7 +243,12 @@ impl EventBus {
         let r: RedisResult<i64> = c
             .xack(&self.keys.stream, &self.cfg.group, &[&d.entry_id])
             .await;
-        self.settle(r).map(|_| ())
+        self.settle(r)?;
+        metrics::inc(
+            "growthos_events_consumed_total",
+            &[("type", d.event.event_type.as_str())],
+        );
+        Ok(())
     }
 
     /// Schedules another delivery with exponential backoff, or dead-letters
@@ -256,7 +273,12 @@ impl EventBus {
             .ignore()
             .query_async(&mut c)
             .await;
-        self.settle(r).map(|_| true)
+        self.settle(r)?;
+        metrics::inc(
+            "growthos_events_retried_total",
+            &[("type", d.event.event_type.as_str())],
+        );
+        Ok(true)
     }
 
     fn backoff(&self, attempt: u32) -> std::time::Duration {
@@ -273,7 +295,12 @@ impl EventBus {
     pub async fn dead_letter(&self, d: &Delivery, error: &str) -> Result<(), BusError> {
         let envelope = serde_json::to_string(&d.event).expect("events serialize");
         tracing::warn!(event.id = %d.event.id, event.type = %d.event.event_type, error, "event dead-lettered");
-        self.bury_raw(&d.entry_id, &envelope, error).await
+        self.bury_raw(&d.entry_id, &envelope, error).await?;
+        metrics::inc(
+            "growthos_events_dead_lettered_total",
+            &[("type", d.event.event_type.as_str())],
+        );
+        Ok(())
     }
 
     async fn bury_raw(&self, entry_id: &str, envelope: &str, error: &str) -> Result<(), BusError> {
@@ -396,5 +423,92 @@ impl EventBus {
         let pending = self.settle(pending)?;
         let retries: RedisResult<u64> = c.zcard(&self.keys.retry).await;
         Ok(pending.count() as u64 + self.settle(retries)?)
+    }
+
+    /// Stream lag for GET /metrics: entries of the main stream the group has
+    /// not read yet (XINFO GROUPS `lag`; `None` when Redis cannot tell),
+    /// delivered but unacked entries, the retry set and the dead letters.
+    pub async fn backlog(&self) -> Result<Backlog, BusError> {
+        let mut c = self.conn().await?;
+        let groups: RedisResult<Vec<HashMap<String, redis::Value>>> = redis::cmd("XINFO")
+            .arg("GROUPS")
+            .arg(&self.keys.stream)
+            .query_async(&mut c)
+            .await;
+        let mut backlog = Backlog::default();
+        if let Ok(groups) = groups
+            && let Some(g) = groups
+                .iter()
+                .find(|g| g.get("name").and_then(as_string).as_deref() == Some(&self.cfg.group))
+        {
+            backlog.lag = g.get("lag").and_then(as_u64);
+            backlog.pending = g.get("pending").and_then(as_u64).unwrap_or(0);
+        }
+        let retries: RedisResult<u64> = c.zcard(&self.keys.retry).await;
+        backlog.retrying = self.settle(retries)?;
+        let dead: RedisResult<u64> = c.xlen(&self.keys.dead).await;
+        backlog.dead_letters = self.settle(dead)?;
+        Ok(backlog)
+    }
+}
+
+/// See [`EventBus::backlog`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Backlog {
+    pub lag: Option<u64>,
+    pub pending: u64,
+    pub retrying: u64,
+    pub dead_letters: u64,
+}
+
+impl Backlog {
+    /// The backlog as gauges for [`metrics::render`].
+    pub fn gauges(&self) -> Vec<metrics::Gauge> {
+        let g = |name, help, value: u64| metrics::Gauge {
+            name,
+            help,
+            labels: Vec::new(),
+            value: value as f64,
+        };
+        let mut out = vec![
+            g(
+                "growthos_stream_pending",
+                "Events delivered to a worker and not yet acknowledged.",
+                self.pending,
+            ),
+            g(
+                "growthos_stream_retrying",
+                "Events waiting in the retry set.",
+                self.retrying,
+            ),
+            g(
+                "growthos_stream_dead_letters",
+                "Entries in the dead-letter stream.",
+                self.dead_letters,
+            ),
+        ];
+        if let Some(lag) = self.lag {
+            out.push(g(
+                "growthos_stream_lag",
+                "Stream entries the worker group has not read yet.",
+                lag,
+            ));
+        }
+        out
+    }
+}
+
+fn as_string(v: &redis::Value) -> Option<String> {
+    match v {
+        redis::Value::BulkString(b) => String::from_utf8(b.clone()).ok(),
+        redis::Value::SimpleString(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn as_u64(v: &redis::Value) -> Option<u64> {
+    match v {
+        redis::Value::Int(n) => u64::try_from(*n).ok(),
+        _ => None,
     }
 }

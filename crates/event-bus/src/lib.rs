@@ -10,7 +10,7 @@ mod keys;
 mod shared;
 mod trace;
 
-pub use bus::{BusConfig, BusError, DeadLetter, Delivery, EventBus};
+pub use bus::{Backlog, BusConfig, BusError, DeadLetter, Delivery, EventBus};
 pub use consumer::{ConsumerOptions, Handler, HandlerError, Heartbeat, dispatch, run_consumer};
 pub use shared::SharedConnection;
 pub use trace::{current_traceparent, set_parent_from};

@@ -7,6 +7,7 @@ mod business_hours;
 mod enums;
 mod event;
 mod lead;
+pub mod metrics;
 mod product;
 
 pub use agent_output::{AgentDecision, FollowupMessage, MeetingSlot, Qualification, SlotChoice};

@@ -62,6 +62,7 @@ impl Application {
             pool: infra.pool.clone(),
             redis: infra.redis.clone(),
             heartbeat: None,
+            bus: infra.bus.clone(),
         });
         let production = config.is_production();
         let origins = config.cors_allowed_origins.clone();

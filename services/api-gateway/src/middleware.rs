@@ -3,6 +3,7 @@
 //!
 //! Outermost first:
 //! 1. x-request-id (echoed or generated, on every answer, errors included);
+//!    [`count_requests`] counts every answer by route pattern and status;
 //! 2. the request's root span and log line (method, route, status, duration;
 //!    never headers or bodies);
 //! 3. [`json_errors`]: any failure actix or a library produced (extractor
@@ -97,7 +98,32 @@ where
         .wrap(cors)
         .wrap(from_fn(json_errors))
         .wrap(TracingLogger::<RequestIdSpan>::new())
+        .wrap(from_fn(count_requests))
         .wrap(from_fn(request_id::request_id))
+}
+
+/// Counts `growthos_http_requests_total` by route pattern (`/api/leads/{id}`,
+/// never the raw path: unknown paths count as `unmatched`), method and the
+/// status actually sent.
+pub async fn count_requests(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let method = req.method().clone();
+    let res = next.call(req).await;
+    let (route, status) = match &res {
+        Ok(r) => (r.request().match_pattern(), r.status()),
+        Err(e) => (None, e.as_response_error().status_code()),
+    };
+    shared_types::metrics::inc(
+        "growthos_http_requests_total",
+        &[
+            ("route", route.as_deref().unwrap_or("unmatched")),
+            ("method", method.as_str()),
+            ("status", status.as_str()),
+        ],
+    );
+    res
 }
 
 /// A handler that panics answers 500 `{"error":"internal error","code":"internal"}`

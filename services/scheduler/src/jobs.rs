@@ -157,12 +157,37 @@ pub async fn run(jobs: Vec<Job>, infra: Infra, mut stop: watch::Receiver<bool>) 
         {
             let span = tracing::info_span!("job", job.name = job.name.as_str());
             let job_now = infra.orchestrator.clock().now();
-            match run_job(job.name, &infra, job_now).instrument(span).await {
-                Ok(Some(n)) if n > 0 => tracing::info!(count = n, "job ran"),
-                Ok(Some(_)) => tracing::debug!("job ran; nothing to do"),
-                Ok(None) => tracing::debug!("another replica holds the job lock"),
-                Err(e) => tracing::warn!(error = %e, "job failed"),
-            }
+            let result = run_job(job.name, &infra, job_now)
+                .instrument(span.clone())
+                .await;
+            span.in_scope(|| report(job.name, &result));
         }
     }
+}
+
+/// Logs and counts one run. A failure is an `error!` event, which the
+/// Sentry layer (when SENTRY_DSN is set) turns into a Sentry event.
+pub fn report(name: JobName, result: &anyhow::Result<Option<usize>>) {
+    let outcome = match result {
+        Ok(Some(n)) if *n > 0 => {
+            tracing::info!(count = n, "job ran");
+            "ok"
+        }
+        Ok(Some(_)) => {
+            tracing::debug!("job ran; nothing to do");
+            "ok"
+        }
+        Ok(None) => {
+            tracing::debug!("another replica holds the job lock");
+            "locked"
+        }
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "job failed");
+            "failed"
+        }
+    };
+    shared_types::metrics::inc(
+        "growthos_scheduler_job_runs_total",
+        &[("job", name.as_str()), ("outcome", outcome)],
+    );
 }

@@ -27,6 +27,7 @@ impl Scheduler {
             pool: infra.pool.clone(),
             redis: infra.redis.clone(),
             heartbeat: None,
+            bus: infra.bus.clone(),
         };
         let server = ProbeServer::start(probes, &config.host, config.port)?;
         tracing::info!(port = server.port, "scheduler started");

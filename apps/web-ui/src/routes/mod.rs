@@ -15,6 +15,7 @@ use actix_web::{HttpResponse, web};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health))
         .route("/static/app.css", web::get().to(stylesheet))
+        .route("/static/refresh.js", web::get().to(refresh_script))
         .route("/", web::get().to(account::landing))
         .route("/signup", web::get().to(account::signup_form))
         .route("/signup", web::post().to(account::signup))
@@ -53,6 +54,13 @@ async fn stylesheet() -> HttpResponse {
         .insert_header((header::CONTENT_TYPE, "text/css; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(include_str!("../style.css"))
+}
+
+async fn refresh_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/javascript; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("../refresh.js"))
 }
 
 async fn not_found(ctx: Ctx) -> HttpResponse {

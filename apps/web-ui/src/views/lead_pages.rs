@@ -108,7 +108,7 @@ pub fn leads(
             @if rows.is_empty() {
                 p { "No leads yet. Add one above, or put the form from Settings on your website." }
             } @else {
-                div.scroll role="region" aria-labelledby="list-h" tabindex="0" {
+                div.scroll role="region" aria-label="Latest leads, scrollable table" tabindex="0" {
                     table {
                         thead { tr {
                             th scope="col" { "Name" } th scope="col" { "Email" } th scope="col" { "Source" }

@@ -24,8 +24,12 @@ pub fn page(ctx: &Ctx, status: StatusCode, title: &str, body: Markup) -> HttpRes
     page_with(ctx, status, title, None, body)
 }
 
-/// A page that reloads itself after `refresh` seconds (while the AI or
-/// Stripe is still working), without JavaScript.
+/// A page that follows work still in progress (the AI or Stripe): with
+/// `refresh`, `<main data-refresh>` and `/static/refresh.js` ask for the page
+/// again every `refresh` seconds and reload it once, when it no longer
+/// says it is waiting. Not a timed `<meta refresh>`: that reloads blindly
+/// and moves screen-reader and keyboard users back to the top each time
+/// (WCAG 2.2.1). Without JavaScript a "Refresh this page" link remains.
 pub fn page_with(
     ctx: &Ctx,
     status: StatusCode,
@@ -50,7 +54,7 @@ pub fn page_with(
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                @if let Some(s) = refresh { meta http-equiv="refresh" content=(s); }
+                @if refresh.is_some() { script src="/static/refresh.js" defer {} }
                 title { (title) " · " (name) }
                 link rel="stylesheet" href="/static/app.css";
             }
@@ -82,7 +86,12 @@ pub fn page_with(
                         }
                     }
                 }
-                main #main .wrap tabindex="-1" { (body) }
+                main #main .wrap tabindex="-1" data-refresh=[refresh] {
+                    (body)
+                    @if refresh.is_some() {
+                        noscript { p { a href="" { "Refresh this page" } } }
+                    }
+                }
                 footer.wrap { p { (name) " · for service businesses with fewer than 10 employees" } }
             }
         }

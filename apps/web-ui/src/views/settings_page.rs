@@ -153,7 +153,7 @@ pub fn settings(ctx: &Ctx, v: SettingsView<'_>) -> HttpResponse {
                 button type="submit" { "Create key" }
             }
             @if keys.is_empty() { p { "No key yet." } } @else {
-                div.scroll role="region" aria-labelledby="keys-h" tabindex="0" {
+                div.scroll role="region" aria-label="API keys, scrollable table" tabindex="0" {
                     table {
                         thead { tr { th scope="col" { "Name" } th scope="col" { "Access" } th scope="col" { "Created" } th scope="col" { span.visually-hidden { "Actions" } } } }
                         tbody { @for k in keys {

@@ -2,8 +2,12 @@
 //! formats, real PostgreSQL and Redis) and a product app in front of it,
 //! both in-process on random ports, plus `Browser`: a cookie-keeping HTTP
 //! client that does not follow redirects, so each test sees what a
-//! browser would receive.
+//! browser would receive. With the `e2e` feature, `chrome::Chrome`: a real
+//! headless Chromium over WebDriver, for `tests/browser.rs`.
 #![allow(dead_code)]
+
+#[cfg(feature = "e2e")]
+pub mod chrome;
 
 use core_engine::{Config, Infra, Service};
 use event_bus::dispatch;

@@ -69,3 +69,22 @@ pub async fn replay_dead_letter(
     operations::replay(&state, &id).await?;
     Ok(HttpResponse::Accepted().json(json!({ "replayed": true })))
 }
+
+/// Prometheus text metrics of this gateway process (HTTP requests by route
+/// and status, events published, agent and provider latency) and the
+/// stream backlog. The worker and the scheduler serve theirs at GET /metrics
+/// on their probe ports.
+#[utoipa::path(tag = "admin", security(("admin_secret" = [])),
+    responses(
+        (status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain"),
+        (status = 401, description = "missing or wrong X-Admin-Secret"),
+    ))]
+#[get("/metrics")]
+pub async fn metrics(
+    _admin: AdminAuth,
+    probes: web::Data<core_engine::probes::Probes>,
+) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(core_engine::probes::PROMETHEUS_TEXT)
+        .body(core_engine::probes::render_metrics(&probes.bus).await)
+}

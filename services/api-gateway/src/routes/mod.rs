@@ -47,7 +47,8 @@ pub fn configure(cfg: &mut ServiceConfig, production: bool) {
                 .service(admin::activate_tenant)
                 .service(admin::experiment_stats)
                 .service(admin::dead_letters)
-                .service(admin::replay_dead_letter),
+                .service(admin::replay_dead_letter)
+                .service(admin::metrics),
         );
     if !production {
         cfg.service(scope("/dev").service(dev::bootstrap).service(dev::outbox));

@@ -41,6 +41,11 @@ pub async fn stale_recovery(infra: &Infra, now: DateTime<Utc>) -> anyhow::Result
         }
     }
     if published > 0 {
+        shared_types::metrics::add(
+            "growthos_stale_workflows_republished_total",
+            &[],
+            published as u64,
+        );
         tracing::warn!(count = published, "stale workflows re-published");
     }
     Ok(published)
