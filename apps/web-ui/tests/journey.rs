@@ -203,6 +203,9 @@ async fn journey(flow: Flow) {
     assert_eq!(lead.status, 200);
     assert!(!lead.has("The AI is working on this lead"), "{p}: done");
     lead.assert_has("Bright Smiles Dental");
+    // Metadata shows under the form's labels, not its JSON keys.
+    lead.assert_has("<dt>Budget</dt>");
+    assert!(!lead.has("<dt>budgetRange</dt>"));
     lead.assert_has("outbound email");
     lead.assert_has("dana@brightsmiles-dental.com");
     lead.assert_has(r#"<span class="badge neutral">Rule</span>"#);

@@ -20,6 +20,15 @@ pub const METADATA_FIELDS: &[(&str, &str, &str)] = &[
     ("linkedinUrl", "LinkedIn URL", "url"),
 ];
 
+/// The form's label of a metadata key; keys from elsewhere (an API
+/// client's own fields) are shown as they are.
+fn metadata_label(key: &str) -> &str {
+    METADATA_FIELDS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map_or(key, |(_, label, _)| label)
+}
+
 /// The product's own column: (header, cell).
 fn product_column(ctx: &Ctx, lead: &Value) -> (&'static str, String) {
     let status = lead["status"].as_str().unwrap_or("");
@@ -193,7 +202,7 @@ pub fn lead_detail(ctx: &Ctx, lead: &Value, tz: Option<&str>) -> HttpResponse {
                 dt { "Phone" } dd { (text(&lead["phone"])) }
                 dt { "Source" } dd { (text(&lead["source"])) }
                 @if let Some(meta) = lead["metadata"].as_object() {
-                    @for (k, v) in meta { dt { (k) } dd { (text(v)) } }
+                    @for (k, v) in meta { dt { (metadata_label(k)) } dd { (text(v)) } }
                 }
             }
             @if !closed {
