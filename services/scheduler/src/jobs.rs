@@ -113,8 +113,12 @@ async fn run_unlocked(name: JobName, infra: &Infra, now: DateTime<Utc>) -> anyho
                 .sweep(Duration::from_secs(1), 1000)
                 .await?;
             let mut conn = infra.pool.get().await?;
-            let day_ago = Utc::now() - chrono::Duration::days(1);
+            let day_ago = now - chrono::Duration::days(1);
             memory::repo::outbox::purge_published(&mut conn, day_ago, 5000).await?;
+            // Housekeeping rides along: rows whose purpose has expired.
+            memory::repo::housekeeping::purge_idempotency_keys(&mut conn, day_ago, 5000).await?;
+            let week_ago = now - chrono::Duration::days(7);
+            memory::repo::housekeeping::purge_resend_events(&mut conn, week_ago, 5000).await?;
             Ok(relayed)
         }
         JobName::MetricsFold => {

@@ -2,6 +2,7 @@
 //! the transaction boundary.
 
 pub mod api_keys;
+pub mod housekeeping;
 pub mod idempotency;
 pub mod insights;
 pub mod intake;

@@ -2,6 +2,7 @@
 //! PostgreSQL and Redis, on a manual clock (no sleeping for days).
 
 mod cadence;
+mod housekeeping;
 mod insights;
 mod reminders;
 mod replicas;
