@@ -81,9 +81,7 @@ pub async fn close_lead(
             }
         }
     }
-    for e in &closed.events {
-        memory::repo::outbox::enqueue(conn, e).await?;
-    }
+    memory::repo::outbox::enqueue(conn, &closed.events).await?;
     Ok(closed)
 }
 
@@ -158,7 +156,7 @@ pub async fn requeue(
         return Ok(None);
     };
     let e = event(kind, wf, wf.step, &traceparent);
-    memory::repo::outbox::enqueue(conn, &e).await?;
+    memory::repo::outbox::enqueue(conn, std::slice::from_ref(&e)).await?;
     Ok(Some(e))
 }
 

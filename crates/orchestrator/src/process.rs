@@ -147,9 +147,7 @@ impl Orchestrator {
                     emitted.push(n);
                 }
                 emitted.extend(next);
-                for e in &emitted {
-                    memory::repo::outbox::enqueue(conn, e).await?;
-                }
+                memory::repo::outbox::enqueue(conn, &emitted).await?;
                 let logs = action_logs(event.tenant_id, p, calls_ref);
                 memory::repo::logs::insert_action_logs(conn, &logs).await?;
                 Ok::<_, ProcessError>((outcome, emitted))

@@ -9,15 +9,27 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use shared_types::DomainEvent;
 use uuid::Uuid;
 
-pub async fn enqueue(conn: &mut AsyncPgConnection, event: &DomainEvent) -> Result<(), MemoryError> {
-    let envelope = serde_json::to_value(event).expect("events serialize");
+/// Enqueues `events` in one statement (a step usually emits two or three).
+pub async fn enqueue(
+    conn: &mut AsyncPgConnection,
+    events: &[DomainEvent],
+) -> Result<(), MemoryError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = events
+        .iter()
+        .map(|event| {
+            (
+                outbox::id.eq(event.id),
+                outbox::tenant_id.eq(event.tenant_id),
+                outbox::event_type.eq(event.event_type.as_str()),
+                outbox::envelope.eq(serde_json::to_value(event).expect("events serialize")),
+            )
+        })
+        .collect();
     diesel::insert_into(outbox::table)
-        .values((
-            outbox::id.eq(event.id),
-            outbox::tenant_id.eq(event.tenant_id),
-            outbox::event_type.eq(event.event_type.as_str()),
-            outbox::envelope.eq(envelope),
-        ))
+        .values(&rows)
         .execute(conn)
         .await?;
     Ok(())
