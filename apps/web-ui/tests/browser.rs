@@ -7,7 +7,9 @@
 //! and its email or meeting appearing on the lead page as it refreshes
 //! itself, and the metrics. Every page is screenshotted to
 //! `target/e2e-screenshots/<product>/` and audited with axe-core: no
-//! `serious` or `critical` violation is allowed.
+//! `serious` or `critical` violation is allowed. Then, at a phone's
+//! 375×812 window, every main page must fit the width, and the login and
+//! the lead form are done with the keyboard alone (`phone_and_keyboard`).
 //!
 //! Built only with the `e2e` feature: `make e2e`.
 
@@ -40,6 +42,149 @@ const HOT_LEAD: &[(&str, &str)] = &[
     ("budgetRange", "$10k-20k"),
     ("timeline", "this week"),
 ];
+
+/// A second lead, typed with the keyboard alone.
+const KEYBOARD_LEAD: &[(&str, &str)] = &[
+    ("name", "Sam Keyes"),
+    ("email", "sam@keyes-roofing.example"),
+    ("phone", "+1 555 010 4455"),
+    ("source", "website"),
+    ("company", "Keyes Roofing"),
+    ("jobTitle", "Office manager"),
+    ("companySize", "6"),
+    ("intent", "Quote for a roof repair"),
+    ("budgetRange", "$2k-5k"),
+    ("timeline", "next month"),
+    ("linkedinUrl", "https://www.linkedin.com/in/sam-keyes"),
+];
+
+/// The focused element is `tag` and its focus is drawn.
+async fn assert_focus(c: &Chrome, p: ProductSlug, tag: &str, id: &str) {
+    let f = c.focused().await;
+    assert_eq!(
+        (f.tag.as_str(), f.id.as_str()),
+        (tag, id),
+        "{p}: focus on {f:?}"
+    );
+    assert!(
+        f.visible,
+        "{p}: no visible focus on <{tag}#{id}>: {}",
+        f.style
+    );
+}
+
+/// The page at phone width: nothing wider than the window, screenshot
+/// `NN-phone-<name>.png` and axe-core audit.
+async fn phone_page(c: &mut Chrome, path: &str, name: &str) {
+    c.goto(path).await;
+    c.wait_text(10, &format!("{path} shown"), |t| !t.is_empty())
+        .await;
+    c.assert_no_horizontal_overflow(&format!("{} {path}", c.base))
+        .await;
+    c.check(&format!("phone-{name}")).await;
+}
+
+/// "Usable on a phone and with a keyboard", verified: at 375×812 every
+/// main page fits the width, and a person logs in and adds a lead with the
+/// keyboard alone (Tab from the top, the skip link first; Enter submits),
+/// seeing where the focus is on a link, an input and a button. Starts
+/// logged out; `lead_path` is an existing lead's page.
+async fn phone_and_keyboard(c: &mut Chrome, p: ProductSlug, email: &str, lead_path: &str) {
+    let width = c.set_window(375, 812).await;
+    assert!(width <= 375, "{p}: a phone-wide viewport, not {width} px");
+
+    phone_page(c, "/", "landing").await;
+    phone_page(c, "/signup", "signup").await;
+
+    // Log in with the keyboard: Tab from the top of the page.
+    phone_page(c, "/login", "login").await;
+    c.tab().await;
+    let skip = c.focused().await;
+    assert!(
+        skip.tag == "a" && skip.class.split(' ').any(|k| k == "skip"),
+        "{p}: the skip link first, not {skip:?}"
+    );
+    assert!(
+        skip.visible,
+        "{p}: no visible focus on the skip link: {}",
+        skip.style
+    );
+    c.tab_to("f-email", 15).await;
+    assert_focus(c, p, "input", "f-email").await;
+    c.keys(email).await;
+    c.tab().await;
+    assert_focus(c, p, "input", "f-password").await;
+    c.keys("correct horse battery").await;
+    c.tab().await;
+    let button = c.focused().await;
+    assert_eq!(
+        (button.tag.as_str(), button.kind.as_str()),
+        ("button", "submit"),
+        "{p}: {button:?}"
+    );
+    assert!(
+        button.visible,
+        "{p}: no visible focus on the Log in button: {}",
+        button.style
+    );
+    c.enter().await;
+    c.wait_for(10, "Your account is active").await;
+    assert_eq!(c.path().await, "/dashboard", "{p}: logged in by keyboard");
+
+    phone_page(c, "/dashboard", "dashboard").await;
+    phone_page(c, lead_path, "lead-detail").await;
+    phone_page(c, "/metrics", "metrics").await;
+    phone_page(c, "/settings", "settings").await;
+    phone_page(c, "/leads", "leads").await;
+
+    // A lead with the keyboard: the skip link (Enter) lands on the page's
+    // content, whose first stop is the form's first field; each field is
+    // typed and left with Tab, up to the submit button.
+    c.tab().await;
+    assert_eq!(c.focused().await.class, "skip", "{p}: the skip link first");
+    c.enter().await;
+    c.tab().await;
+    assert_focus(c, p, "input", "f-name").await;
+    let mut typed = Vec::new();
+    for _ in 0..KEYBOARD_LEAD.len() + 5 {
+        let f = c.focused().await;
+        if f.tag == "button" {
+            break;
+        }
+        assert!(f.visible, "{p}: no visible focus on {f:?}");
+        let name = f.id.strip_prefix("f-").unwrap_or(&f.id).to_owned();
+        let (_, value) = KEYBOARD_LEAD
+            .iter()
+            .find(|(k, _)| *k == name)
+            .unwrap_or_else(|| panic!("{p}: an unexpected stop in the lead form: {f:?}"));
+        c.keys(value).await;
+        typed.push(name);
+        c.tab().await;
+    }
+    let order: Vec<&str> = KEYBOARD_LEAD.iter().map(|(k, _)| *k).collect();
+    assert_eq!(typed, order, "{p}: every field, in order, by Tab");
+    let button = c.focused().await;
+    assert_eq!(
+        (button.tag.as_str(), button.kind.as_str()),
+        ("button", "submit"),
+        "{p}: {button:?}"
+    );
+    assert!(
+        button.visible,
+        "{p}: no visible focus on Add lead: {}",
+        button.style
+    );
+    c.enter().await;
+    c.wait_for(10, "Sam Keyes").await;
+    let path = c.path().await;
+    assert!(
+        path.starts_with("/leads/") && path != lead_path,
+        "{p}: the new lead's page, not {path}"
+    );
+    c.assert_no_horizontal_overflow(&format!("{} {path}", c.base))
+        .await;
+    c.check("phone-keyboard-lead").await;
+}
 
 async fn journey(flow: Flow) {
     let p = flow.product;
@@ -222,6 +367,8 @@ async fn journey(flow: Flow) {
     c.goto("/login").await;
     c.wait_for(10, "Log in to").await;
     c.check("login").await;
+
+    phone_and_keyboard(&mut c, p, &email, &lead_path).await;
 
     c.assert_accessible();
     c.close().await;

@@ -4,6 +4,8 @@
 //! kept under `target/e2e-screenshots/<product>/` and an axe-core audit of
 //! each page. Only built with the `e2e` feature (`make e2e`).
 
+use fantoccini::actions::{InputSource as _, KeyAction, KeyActions};
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
@@ -39,6 +41,21 @@ pub struct Violation {
     pub impact: String,
     pub help: String,
     pub targets: Vec<String>,
+}
+
+/// The element that has the keyboard focus, and whether its focus shows.
+#[derive(Debug, Clone)]
+pub struct Focus {
+    /// Lower-case tag name: `a`, `input`, `button`, `body`…
+    pub tag: String,
+    pub id: String,
+    pub class: String,
+    /// The `type` attribute (`submit`, `email`…), empty when absent.
+    pub kind: String,
+    /// The computed `outline` and `box-shadow`, for failure messages.
+    pub style: String,
+    /// A focus indicator is drawn: an outline or a box shadow.
+    pub visible: bool,
 }
 
 /// A chromedriver process and one Chromium session on `base`.
@@ -213,7 +230,122 @@ impl Chrome {
             .unwrap_or_else(|e| panic!("submitting {action}: {e}"));
     }
 
-    /// Keeps a screenshot of the window (1280×1000) as `NN-<name>.png`.
+    /// Resizes the window (WebDriver Set Window Rect), e.g. to 375×812
+    /// for a phone; returns the page's `window.innerWidth`.
+    pub async fn set_window(&self, width: u32, height: u32) -> u64 {
+        self.client
+            .set_window_rect(0, 0, width, height)
+            .await
+            .unwrap_or_else(|e| panic!("window {width}×{height}: {e}"));
+        self.client
+            .execute("return window.innerWidth;", vec![])
+            .await
+            .expect("innerWidth")
+            .as_u64()
+            .expect("innerWidth is a number")
+    }
+
+    /// Fails if the page is wider than the window, i.e. the person would
+    /// have to scroll sideways (`scrollWidth > innerWidth`); the message
+    /// names the elements sticking out on the right.
+    pub async fn assert_no_horizontal_overflow(&self, page: &str) {
+        let v = self
+            .client
+            .execute(
+                r#"const w = window.innerWidth;
+                const wide = [...document.querySelectorAll("body *")]
+                  .filter(e => e.getBoundingClientRect().right > w + 0.5)
+                  .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : "")
+                    + (e.className ? "." + String(e.className).split(" ").join(".") : "")
+                    + " right=" + Math.round(e.getBoundingClientRect().right))
+                  .slice(0, 10);
+                return [document.documentElement.scrollWidth, w, wide];"#,
+                vec![],
+            )
+            .await
+            .expect("page widths");
+        let (scroll, inner) = (v[0].as_u64().unwrap(), v[1].as_u64().unwrap());
+        assert!(
+            scroll <= inner,
+            "{page}: horizontal overflow at {inner} px: scrollWidth {scroll}; sticking out: {}",
+            v[2]
+        );
+    }
+
+    /// Presses each key of `keys` on the keyboard (WebDriver key actions):
+    /// the focused element receives them, as it would a person's typing.
+    pub async fn keys(&self, keys: &str) {
+        let mut seq = KeyActions::new("keyboard".to_owned());
+        for value in keys.chars() {
+            seq = seq
+                .then(KeyAction::Down { value })
+                .then(KeyAction::Up { value });
+        }
+        self.client
+            .perform_actions(seq)
+            .await
+            .unwrap_or_else(|e| panic!("typing {keys:?}: {e}"));
+    }
+
+    pub async fn tab(&self) {
+        self.keys(&Key::Tab.to_string()).await;
+    }
+
+    pub async fn enter(&self) {
+        self.keys(&Key::Enter.to_string()).await;
+    }
+
+    /// The focused element (`document.activeElement`) and its focus style.
+    pub async fn focused(&self) -> Focus {
+        let v = self
+            .client
+            .execute(
+                r#"const e = document.activeElement || document.body;
+                const s = getComputedStyle(e);
+                return { tag: e.tagName.toLowerCase(), id: e.id || "",
+                  cls: typeof e.className === "string" ? e.className : "",
+                  kind: e.getAttribute("type") || "",
+                  outline: s.outlineStyle, outlineWidth: s.outlineWidth,
+                  shadow: s.boxShadow };"#,
+                vec![],
+            )
+            .await
+            .expect("the focused element");
+        let s = |k: &str| v[k].as_str().unwrap_or("").to_owned();
+        let outline = s("outline") != "none" && s("outlineWidth") != "0px";
+        let shadow = s("shadow") != "none" && !s("shadow").is_empty();
+        Focus {
+            tag: s("tag"),
+            id: s("id"),
+            class: s("cls"),
+            kind: s("kind"),
+            style: format!(
+                "outline {} {}, box-shadow {}",
+                s("outline"),
+                s("outlineWidth"),
+                s("shadow")
+            ),
+            visible: outline || shadow,
+        }
+    }
+
+    /// Presses Tab (at most `max` times) until the element `#id` has the
+    /// focus; returns how many presses it took.
+    pub async fn tab_to(&self, id: &str, max: u32) -> u32 {
+        for n in 1..=max {
+            self.tab().await;
+            if self.focused().await.id == id {
+                return n;
+            }
+        }
+        panic!(
+            "#{id} not reached with {max} Tabs on {}; focus is on {:?}",
+            self.url().await,
+            self.focused().await
+        );
+    }
+
+    /// Keeps a screenshot of the window as `NN-<name>.png`.
     pub async fn screenshot(&mut self, name: &str) {
         self.shot_count += 1;
         let png = self.client.screenshot().await.expect("screenshot");
