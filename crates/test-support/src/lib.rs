@@ -16,6 +16,13 @@ use std::path::Path;
 
 /// Server to create test databases on; override with TEST_DATABASE_URL
 /// (a URL without the database name's path, e.g. postgres://u@h:5432).
+/// A credential-shaped value made at run time (`prefix` + 32 random hex
+/// characters, e.g. `random_key("sk_live_")`): no test carries a key that
+/// could be mistaken for a real one.
+pub fn random_key(prefix: &str) -> String {
+    format!("{prefix}{}", uuid::Uuid::new_v4().simple())
+}
+
 pub fn server_url() -> String {
     std::env::var("TEST_DATABASE_SERVER")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())

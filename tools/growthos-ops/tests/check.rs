@@ -4,6 +4,7 @@
 mod support;
 
 use support::{Behaviour, Deployment, failures};
+use test_support::random_key;
 
 #[tokio::test]
 async fn a_ready_deployment_passes_every_item() {
@@ -94,8 +95,7 @@ async fn a_placeholder_jwt_secret_is_not_strong() {
 
 #[tokio::test]
 async fn a_test_mode_stripe_key_is_refused() {
-    let mut d =
-        Deployment::with_stripe_key("sk_test_4eC39HqLyjWDarjtT1zdp7dc", Behaviour::default()).await;
+    let mut d = Deployment::with_stripe_key(&random_key("sk_test_"), Behaviour::default()).await;
     d.set("APP_ENV", "production");
     let (code, out) = d.check().await;
     assert_eq!(code, 1, "{out}");

@@ -6,6 +6,7 @@ mod support;
 use std::collections::HashMap;
 use support::{PUBLIC_URL, failures, ops};
 use test_support::fakes::FakeStripe;
+use test_support::random_key;
 
 const PRICES: [&str; 6] = [
     "--price",
@@ -36,7 +37,7 @@ fn env_values(out: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn running_twice_creates_the_catalogue_once() {
-    let stripe = FakeStripe::start_with_key("sk_live_51RiveraTestKey000000000").await;
+    let stripe = FakeStripe::start_with_key(&random_key("sk_live_")).await;
     let vars = vars(&stripe);
     let args: Vec<&str> = ["stripe-setup"].into_iter().chain(PRICES).collect();
 
@@ -101,7 +102,7 @@ async fn running_twice_creates_the_catalogue_once() {
 
 #[tokio::test]
 async fn a_missing_amount_is_asked_for_and_nothing_half_made_is_hidden() {
-    let stripe = FakeStripe::start_with_key("sk_live_51RiveraTestKey000000001").await;
+    let stripe = FakeStripe::start_with_key(&random_key("sk_live_")).await;
     let (code, out) = ops(&["stripe-setup", "--price", "booker=4900"], &vars(&stripe)).await;
     assert_eq!(code, 1, "{out}");
     assert_eq!(
@@ -122,7 +123,7 @@ async fn a_missing_amount_is_asked_for_and_nothing_half_made_is_hidden() {
 
 #[tokio::test]
 async fn an_existing_endpoint_gets_the_missing_events_added() {
-    let stripe = FakeStripe::start_with_key("sk_live_51RiveraTestKey000000002").await;
+    let stripe = FakeStripe::start_with_key(&random_key("sk_live_")).await;
     let body = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("url", &format!("{PUBLIC_URL}/api/stripe/webhook"))
         .append_pair("enabled_events[0]", "invoice.paid")

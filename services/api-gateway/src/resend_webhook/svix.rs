@@ -157,45 +157,59 @@ mod tests {
         }
     }
 
+    /// A `whsec_` secret made now: (with prefix, base64 part).
+    fn secret() -> (String, String) {
+        let raw: [u8; 24] = rand::random();
+        let b64 = STANDARD.encode(raw);
+        (format!("whsec_{b64}"), b64)
+    }
+
+    /// A `v1,` signature computed as Svix documents it, written out here
+    /// rather than through the code under test.
+    fn svix_signature(b64_secret: &str, id: &str, t: &str, body: &[u8]) -> String {
+        let key = STANDARD.decode(b64_secret).unwrap();
+        let mut signed = format!("{id}.{t}.").into_bytes();
+        signed.extend_from_slice(body);
+        let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+        mac.update(&signed);
+        format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
+    }
+
+    const ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+    const T: &str = "1614265330";
+    const BODY: &[u8] = br#"{"test": 2432232314}"#;
+
     #[test]
-    fn matches_svixs_published_example() {
-        // The worked example of Svix's "verifying manually" docs and its
-        // libraries' tests.
-        let v = verifier("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
-        let body = br#"{"test": 2432232314}"#;
-        let h = headers(
-            "msg_p5jXN8AQM9LWM0D4loKWxJek",
-            "1614265330",
-            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
-        );
-        assert_eq!(v.verify(&h, body, NOW), Ok("msg_p5jXN8AQM9LWM0D4loKWxJek"));
+    fn accepts_a_signature_made_as_svix_makes_it() {
+        let (full, b64) = secret();
+        let sig = svix_signature(&b64, ID, T, BODY);
+        let h = headers(ID, T, &sig);
+        assert_eq!(verifier(&full).verify(&h, BODY, NOW), Ok(ID));
         // The same key without the prefix.
-        let bare = verifier("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
-        assert!(bare.verify(&h, body, NOW).is_ok());
+        assert!(verifier(&b64).verify(&h, BODY, NOW).is_ok());
     }
 
     #[test]
     fn any_v1_entry_may_match_and_other_versions_are_ignored() {
-        let v = verifier("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
-        let body = br#"{"test": 2432232314}"#;
-        let good = "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+        let (full, b64) = secret();
+        let v = verifier(&full);
+        let sig = svix_signature(&b64, ID, T, BODY);
+        let good = sig.strip_prefix("v1,").unwrap();
         let rotated = format!("v1,bm9wZSBub3QgcmVhbA== v1,{good}");
-        let h = headers("msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", &rotated);
-        assert!(v.verify(&h, body, NOW).is_ok());
+        let h = headers(ID, T, &rotated);
+        assert!(v.verify(&h, BODY, NOW).is_ok());
         let downgraded = format!("v0,{good} v1a,{good}");
-        let h = headers("msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", &downgraded);
-        assert_eq!(v.verify(&h, body, NOW), Err(SvixError::Mismatch));
+        let h = headers(ID, T, &downgraded);
+        assert_eq!(v.verify(&h, BODY, NOW), Err(SvixError::Mismatch));
     }
 
     #[test]
     fn refuses_missing_stale_future_and_tampered() {
-        let v = verifier("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
-        let body = br#"{"test": 2432232314}"#;
-        let (id, t, sig) = (
-            "msg_p5jXN8AQM9LWM0D4loKWxJek",
-            "1614265330",
-            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
-        );
+        let (full, b64) = secret();
+        let v = verifier(&full);
+        let body = BODY;
+        let signature = svix_signature(&b64, ID, T, BODY);
+        let (id, t, sig) = (ID, T, signature.as_str());
         let mut h = headers(id, t, sig);
         h.id = None;
         assert_eq!(v.verify(&h, body, NOW), Err(SvixError::Missing("svix-id")));
@@ -228,7 +242,7 @@ mod tests {
             Err(SvixError::Mismatch)
         );
         // Another secret.
-        let other = verifier("whsec_bm90IHRoZSBzYW1lIGtleSBhdCBhbGw=");
+        let other = verifier(&secret().0);
         assert_eq!(other.verify(&h, body, NOW), Err(SvixError::Mismatch));
     }
 

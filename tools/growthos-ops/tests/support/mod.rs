@@ -8,14 +8,13 @@
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use test_support::fakes::FakeStripe;
+use test_support::random_key;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 pub const PUBLIC_URL: &str = "https://api.rivera.example";
 pub const APP_ORIGIN: &str = "https://booker.rivera.example";
 pub const SENDER_DOMAIN: &str = "mail.rivera.example";
-pub const RESEND_KEY: &str = "re_live_0123456789abcdef";
-pub const JWT: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
 /// Runs one growthos-ops command in-process: (exit status, output).
 pub async fn ops(args: &[&str], vars: &HashMap<String, String>) -> (u8, String) {
@@ -63,11 +62,7 @@ pub struct Deployment {
 impl Deployment {
     /// Everything green: the Stripe catalogue made by `stripe-setup` itself.
     pub async fn green(behaviour: Behaviour) -> Self {
-        Self::with_stripe_key(
-            &format!("sk_live_{}", "4eC39HqLyjWDarjtT1zdp7dc"),
-            behaviour,
-        )
-        .await
+        Self::with_stripe_key(&random_key("sk_live_"), behaviour).await
     }
 
     pub async fn with_stripe_key(key: &str, behaviour: Behaviour) -> Self {
@@ -75,6 +70,7 @@ impl Deployment {
         let resend = MockServer::start().await;
         let google = MockServer::start().await;
         let gateway = MockServer::start().await;
+        let resend_key = random_key("re_");
         let (private_pem, _) = test_support::rsa_key_pair();
         let credentials = json!({
             "type": "service_account", "project_id": "rivera",
@@ -89,7 +85,10 @@ impl Deployment {
                 "postgres://growthos:pw@db.internal:5432/growthos".into(),
             ),
             ("REDIS_URL", "redis://default:pw@redis.internal:6379".into()),
-            ("JWT_SECRET", JWT.into()),
+            (
+                "JWT_SECRET",
+                format!("{}{}", random_key(""), random_key("")),
+            ),
             ("PUBLIC_URL", PUBLIC_URL.into()),
             (
                 "CORS_ALLOWED_ORIGINS",
@@ -103,11 +102,11 @@ impl Deployment {
             ("PAYMENT_MODE", "stripe".into()),
             ("STRIPE_SECRET_KEY", key.into()),
             ("STRIPE_API_BASE", stripe.uri()),
-            ("RESEND_API_KEY", RESEND_KEY.into()),
+            ("RESEND_API_KEY", resend_key.clone()),
             ("RESEND_API_BASE", resend.uri()),
             (
                 "RESEND_WEBHOOK_SECRET",
-                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
+                test_support::fakes::webhook_secret(),
             ),
             (
                 "EMAIL_FROM",
@@ -162,7 +161,10 @@ impl Deployment {
         self.resend.reset().await;
         Mock::given(method("GET"))
             .and(path("/domains"))
-            .and(header("authorization", format!("Bearer {RESEND_KEY}").as_str()))
+            .and(header(
+                "authorization",
+                format!("Bearer {}", self.vars["RESEND_API_KEY"]).as_str(),
+            ))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({
                 "object": "list",
                 "has_more": false,
