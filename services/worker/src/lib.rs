@@ -1,6 +1,10 @@
 //! The worker: consumes workflow events from Redis Streams, runs the
 //! orchestrator for each, relays the outbox, and serves /health and /ready.
 
+mod drain;
+
+pub use drain::drain_until_idle;
+
 use core_engine::probes::{ProbeServer, Probes};
 use core_engine::{Config, Infra};
 use event_bus::{ConsumerOptions, Handler, HandlerError, Heartbeat, run_consumer};

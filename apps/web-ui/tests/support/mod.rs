@@ -10,7 +10,6 @@
 pub mod chrome;
 
 use core_engine::{Config, Infra, Service};
-use event_bus::dispatch;
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
@@ -21,7 +20,6 @@ use test_support::fakes::{FakeResend, FakeStripe, stripe_signature, webhook_secr
 use test_support::{TestDatabase, TestRedis};
 use uuid::Uuid;
 use web_ui::{AppConfig, Application};
-use worker::WorkflowHandler;
 
 /// The public URL the test apps believe they have.
 pub fn public_url(product: ProductSlug) -> String {
@@ -125,40 +123,9 @@ impl Gateway {
 
     /// Runs queued work through the worker's handler until none is left.
     pub async fn drain(&self) {
-        let handler = WorkflowHandler::new(self.infra.orchestrator.clone());
-        let bus = &self.infra.bus;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "work left after 30 s"
-            );
-            self.infra
-                .orchestrator
-                .relay()
-                .sweep(Duration::ZERO, 1000)
-                .await
-                .expect("sweep");
-            bus.promote_due_retries(1000).await.expect("promote");
-            let batch = bus
-                .read("test-drain", 100, Duration::from_millis(5))
-                .await
-                .expect("read");
-            if batch.is_empty() {
-                let mut conn = self.infra.pool.get().await.expect("db connection");
-                let unpublished = memory::repo::outbox::unpublished_count(&mut conn)
-                    .await
-                    .unwrap();
-                if bus.in_flight().await.unwrap() == 0 && unpublished == 0 {
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                continue;
-            }
-            for d in batch {
-                dispatch(bus, &handler, d).await;
-            }
-        }
+        worker::drain_until_idle(&self.infra, "test-drain", Duration::from_secs(30))
+            .await
+            .expect("drain");
     }
 }
 

@@ -5,7 +5,6 @@
 
 use core_engine::{Config, Infra, Service};
 use diesel_async::RunQueryDsl;
-use event_bus::dispatch;
 use memory::DbConn;
 use reqwest::Response;
 use serde_json::{Value, json};
@@ -14,7 +13,6 @@ use std::time::Duration;
 use test_support::fakes::{FakeResend, FakeStripe, stripe_signature, webhook_secret};
 use test_support::{TestDatabase, TestRedis};
 use uuid::Uuid;
-use worker::WorkflowHandler;
 
 /// The product apps a production gateway serves (CORS origins, checkout
 /// return pages).
@@ -221,36 +219,9 @@ impl TestApp {
     /// worker's handler until the outbox, the stream and the retry set are
     /// all empty. Fails the test if work is still left after 30 s.
     pub async fn drain(&self) {
-        let handler = WorkflowHandler::new(self.infra.orchestrator.clone());
-        let bus = &self.infra.bus;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "work left after 30 s"
-            );
-            self.infra
-                .orchestrator
-                .relay()
-                .sweep(Duration::ZERO, 1000)
-                .await
-                .expect("sweep");
-            bus.promote_due_retries(1000).await.expect("promote");
-            let batch = bus
-                .read("test-drain", 100, Duration::from_millis(5))
-                .await
-                .expect("read");
-            if batch.is_empty() {
-                if bus.in_flight().await.unwrap() == 0 && self.unpublished().await == 0 {
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                continue;
-            }
-            for d in batch {
-                dispatch(bus, &handler, d).await;
-            }
-        }
+        worker::drain_until_idle(&self.infra, "test-drain", Duration::from_secs(30))
+            .await
+            .expect("drain");
     }
 
     pub async fn unpublished(&self) -> i64 {

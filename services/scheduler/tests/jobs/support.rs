@@ -6,7 +6,6 @@
 use chrono::{DateTime, Utc};
 use core_engine::{Config, Infra, Service};
 use diesel_async::RunQueryDsl;
-use event_bus::dispatch;
 use memory::DbConn;
 use orchestrator::Clock;
 use serde_json::{Value, json};
@@ -16,7 +15,6 @@ use std::time::Duration;
 use test_support::fakes::FakeResend;
 use test_support::{TestDatabase, TestRedis};
 use uuid::Uuid;
-use worker::WorkflowHandler;
 
 pub struct App {
     pub addr: String,
@@ -156,36 +154,9 @@ impl App {
     /// Runs every queued event (and those they cause) through the worker's
     /// handler until the outbox, the stream and the retry set are empty.
     pub async fn drain(&self) {
-        let handler = WorkflowHandler::new(self.infra.orchestrator.clone());
-        let bus = &self.infra.bus;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "work left after 30 s"
-            );
-            self.infra
-                .orchestrator
-                .relay()
-                .sweep(Duration::ZERO, 1000)
-                .await
-                .expect("sweep");
-            bus.promote_due_retries(1000).await.expect("promote");
-            let batch = bus
-                .read("test-drain", 100, Duration::from_millis(5))
-                .await
-                .expect("read");
-            if batch.is_empty() {
-                if bus.in_flight().await.unwrap() == 0 && self.unpublished().await == 0 {
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                continue;
-            }
-            for d in batch {
-                dispatch(bus, &handler, d).await;
-            }
-        }
+        worker::drain_until_idle(&self.infra, "test-drain", Duration::from_secs(30))
+            .await
+            .expect("drain");
     }
 
     pub async fn unpublished(&self) -> i64 {
