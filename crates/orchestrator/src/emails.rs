@@ -57,13 +57,30 @@ fn footer(tenant: &Tenant) -> String {
     }
 }
 
-pub fn followup(tenant: &Tenant, msg: &FollowupMessage) -> Rendered {
-    let text = format!("{}{}", msg.body.trim(), footer(tenant));
+/// A message to the lead: its text with the tenant's footer, and that text
+/// as HTML paragraphs.
+fn to_lead(tenant: &Tenant, subject: String, body: &str) -> Rendered {
+    let text = format!("{}{}", body.trim(), footer(tenant));
     Rendered {
-        subject: msg.subject.clone(),
+        subject,
         html: paragraphs_html(&text),
         text,
     }
+}
+
+fn first_name(lead: &Lead) -> &str {
+    lead.name.split_whitespace().next().unwrap_or(&lead.name)
+}
+
+/// A meeting's start on the tenant's clock, and spelled out with the zone.
+fn meeting_time(starts_at: DateTime<Utc>, tz: Tz) -> (DateTime<Tz>, String) {
+    let local = starts_at.with_timezone(&tz);
+    let when = format!("{} ({})", local.format("%A %e %B %Y at %H:%M"), tz.name());
+    (local, when)
+}
+
+pub fn followup(tenant: &Tenant, msg: &FollowupMessage) -> Rendered {
+    to_lead(tenant, msg.subject.clone(), &msg.body)
 }
 
 pub fn meeting_confirmation(
@@ -73,23 +90,18 @@ pub fn meeting_confirmation(
     duration_minutes: i32,
     tz: Tz,
 ) -> Rendered {
-    let local = starts_at.with_timezone(&tz);
-    let when = format!("{} ({})", local.format("%A %e %B %Y at %H:%M"), tz.name());
-    let first = lead.name.split_whitespace().next().unwrap_or(&lead.name);
+    let (local, when) = meeting_time(starts_at, tz);
     let body = format!(
         "Hi {first},\n\nThanks for getting in touch with {name}. Your {duration_minutes}-minute call is booked for {when}.\n\nThe invitation is attached: add it to your calendar. If the time does not suit you, just reply to this email and we will find another.",
+        first = first_name(lead),
         name = tenant.name,
     );
-    let text = format!("{body}{}", footer(tenant));
-    Rendered {
-        subject: format!(
-            "Your call with {} on {}",
-            tenant.name,
-            local.format("%a %e %b, %H:%M")
-        ),
-        html: paragraphs_html(&text),
-        text,
-    }
+    let subject = format!(
+        "Your call with {} on {}",
+        tenant.name,
+        local.format("%a %e %b, %H:%M")
+    );
+    to_lead(tenant, subject, &body)
 }
 
 /// The reminder a lead gets about an hour before the meeting, with the
@@ -101,23 +113,18 @@ pub fn meeting_reminder(
     duration_minutes: i64,
     tz: Tz,
 ) -> Rendered {
-    let local = starts_at.with_timezone(&tz);
-    let when = format!("{} ({})", local.format("%A %e %B %Y at %H:%M"), tz.name());
-    let first = lead.name.split_whitespace().next().unwrap_or(&lead.name);
+    let (local, when) = meeting_time(starts_at, tz);
     let body = format!(
         "Hi {first},\n\nA quick reminder: your {duration_minutes}-minute call with {name} is coming up on {when}.\n\nIf the time no longer suits you, just reply to this email.",
+        first = first_name(lead),
         name = tenant.name,
     );
-    let text = format!("{body}{}", footer(tenant));
-    Rendered {
-        subject: format!(
-            "Reminder: your call with {} at {}",
-            tenant.name,
-            local.format("%H:%M")
-        ),
-        html: paragraphs_html(&text),
-        text,
-    }
+    let subject = format!(
+        "Reminder: your call with {} at {}",
+        tenant.name,
+        local.format("%H:%M")
+    );
+    to_lead(tenant, subject, &body)
 }
 
 pub fn escalation(tenant: &Tenant, lead: &Lead, attempts: u32) -> Rendered {
