@@ -146,11 +146,7 @@ fn migrations_hash() -> String {
         h.update(f.to_string_lossy().as_bytes());
         h.update(std::fs::read(&f).unwrap_or_default());
     }
-    h.finalize()
-        .iter()
-        .take(6)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(&h.finalize()[..6])
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {

@@ -40,10 +40,7 @@ fn owner_only(auth: &Auth) -> Result<(), ApiError> {
 }
 
 fn hash(key: &str) -> String {
-    Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(key.as_bytes()))
 }
 
 /// Creates a key; the returned string is the only time it is visible.

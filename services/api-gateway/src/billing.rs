@@ -248,10 +248,7 @@ fn checkout_key(tenant: Uuid, customer: &str, price: &str, success: &str, cancel
         h.update(part.as_bytes());
         h.update([0]);
     }
-    let digest: String = h.finalize()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = hex::encode(&h.finalize()[..8]);
     format!("checkout-{tenant}-{digest}-{window}")
 }
 

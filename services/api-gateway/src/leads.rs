@@ -37,10 +37,7 @@ fn check_idempotency_key(key: &str) -> Result<(), ApiError> {
 
 fn request_hash(profile: &LeadProfile) -> String {
     let canonical = serde_json::to_vec(profile).expect("a profile serializes");
-    Sha256::digest(canonical)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(canonical))
 }
 
 /// Stores the lead, its workflow and its `lead_created` event in one

@@ -303,10 +303,7 @@ fn digest(bucket: &str, key: &str) -> String {
     h.update(bucket.as_bytes());
     h.update([0]);
     h.update(key.as_bytes());
-    h.finalize()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(&h.finalize()[..16])
 }
 
 fn unix_ms() -> u64 {

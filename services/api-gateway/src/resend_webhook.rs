@@ -150,8 +150,7 @@ fn unsigned_id(id: Option<&str>, body: &[u8]) -> Result<String, ApiError> {
         Some(_) => Err(ApiError::invalid("malformed svix-id header")),
         None => {
             let digest = Sha256::digest(body);
-            let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-            Ok(format!("unsigned_{hex}"))
+            Ok(format!("unsigned_{}", hex::encode(&digest[..16])))
         }
     }
 }

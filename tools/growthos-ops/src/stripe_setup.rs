@@ -32,12 +32,7 @@ fn idempotency_key(kind: &str, form: &[(String, String)]) -> String {
         hash.update(v.as_bytes());
         hash.update([0]);
     }
-    let digest: String = hash
-        .finalize()
-        .iter()
-        .take(12)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = hex::encode(&hash.finalize()[..12]);
     format!("growthos-setup-{kind}-{digest}")
 }
 

@@ -605,12 +605,7 @@ pub fn stripe_signature_with(payload: &str, secrets: &[&str], timestamp: i64) ->
     for secret in secrets {
         let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
         mac.update(format!("{timestamp}.{payload}").as_bytes());
-        let sig: String = mac
-            .finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let sig = hex::encode(mac.finalize().into_bytes());
         header.push_str(",v1=");
         header.push_str(&sig);
     }

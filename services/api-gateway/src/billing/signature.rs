@@ -78,11 +78,7 @@ fn expected_signature(secret: &[u8], timestamp: &str, payload: &[u8]) -> String 
     mac.update(timestamp.as_bytes());
     mac.update(b".");
     mac.update(payload);
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(mac.finalize().into_bytes())
 }
 
 #[cfg(test)]
