@@ -3,7 +3,7 @@
 use crate::api_keys;
 use crate::error::ApiError;
 use crate::state::AppState;
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 const TOKEN_TTL_SECS: i64 = 24 * 3600;
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Claims {
     sub: Uuid,
     tid: Uuid,
@@ -62,12 +62,36 @@ impl JwtKeys {
             .ok()
             .map(|d| d.claims)
     }
+}
 
-    /// The tenant a token names, when the token verifies (the rate limiter
-    /// counts authenticated requests per tenant).
-    pub fn tenant_of(&self, token: &str) -> Option<Uuid> {
-        self.verify(token).map(|c| c.tid)
+/// The request's bearer token verified once: the rate limiter needs its
+/// tenant before the handler's extractor runs, and both read this.
+#[derive(Clone)]
+struct VerifiedBearer(Option<Claims>);
+
+/// The claims of the request's `Authorization: Bearer` token; `None` when
+/// there is none or it does not verify.
+fn bearer_claims(req: &HttpRequest) -> Option<Claims> {
+    if let Some(v) = req.extensions().get::<VerifiedBearer>() {
+        return v.0.clone();
     }
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .expect("AppState registered");
+    let claims = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|t| state.jwt.verify(t.trim()));
+    req.extensions_mut().insert(VerifiedBearer(claims.clone()));
+    claims
+}
+
+/// The tenant a verified bearer token names (the rate limiter counts
+/// authenticated requests per tenant).
+pub fn bearer_tenant(req: &HttpRequest) -> Option<Uuid> {
+    bearer_claims(req).map(|c| c.tid)
 }
 
 /// Header a product app sends so that a token issued for another product
@@ -97,18 +121,10 @@ impl Auth {
 /// The bearer token of the request, verified, and consistent with the
 /// product the calling app says it is.
 fn bearer(req: &HttpRequest) -> Result<Option<Auth>, ApiError> {
-    let Some(header) = req.headers().get("authorization") else {
+    if !req.headers().contains_key("authorization") {
         return Ok(None);
-    };
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .expect("AppState registered");
-    let claims = header
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .and_then(|t| state.jwt.verify(t.trim()))
-        .ok_or(ApiError::Unauthorized)?;
+    }
+    let claims = bearer_claims(req).ok_or(ApiError::Unauthorized)?;
     if let Some(p) = req.headers().get(PRODUCT_HEADER)
         && p.to_str().ok() != Some(claims.product.as_str())
     {

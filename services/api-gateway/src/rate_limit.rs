@@ -326,7 +326,7 @@ enum Budget {
     Public(String),
 }
 
-fn budget(req: &ServiceRequest, state: &AppState, hops: usize) -> Budget {
+fn budget(req: &ServiceRequest, hops: usize) -> Budget {
     let path = req.path();
     let method = req.method();
     if *method == Method::GET && matches!(path, "/health" | "/ready") {
@@ -342,12 +342,7 @@ fn budget(req: &ServiceRequest, state: &AppState, hops: usize) -> Budget {
         return Budget::Auth(client_ip(req, hops));
     }
     let headers = req.headers();
-    let bearer = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .and_then(|t| state.jwt.tenant_of(t.trim()));
-    if let Some(tenant) = bearer {
+    if let Some(tenant) = crate::auth::bearer_tenant(req.request()) {
         return Budget::Tenant(tenant.to_string());
     }
     // A key is only checked against the database by the handler; a
@@ -412,7 +407,7 @@ pub async fn enforce(
         return Ok(next.call(req).await?.map_into_left_body());
     };
     let limiter = &state.limiter;
-    let checked = match budget(&req, &state, limiter.inner.trust_proxy_hops) {
+    let checked = match budget(&req, limiter.inner.trust_proxy_hops) {
         Budget::Exempt => None,
         Budget::Auth(ip) => Some(limiter.check("auth", &ip, limiter.auth_limit()).await),
         Budget::Tenant(t) => Some(limiter.check("tenant", &t, limiter.tenant_limit()).await),
