@@ -6,10 +6,12 @@ use crate::relay::OutboxRelay;
 use crate::steps::{self, StepOutput};
 use action_layer::ProviderCall;
 use diesel_async::AsyncConnection;
-use memory::{AsyncPgConnection, DbPool, MemoryError, NewActionLog};
-use shared_types::{
-    AgentDecision, DomainEvent, EventType, LeadStatus, WorkflowEventPayload, WorkflowState,
+use memory::repo::leads::LeadChange;
+use memory::repo::steps::StepWrites;
+use memory::{
+    AgentLog, AsyncPgConnection, DbPool, MemoryError, NewActionLog, Transition, Workflow,
 };
+use shared_types::{AgentDecision, DomainEvent, EventType, WorkflowEventPayload, WorkflowState};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -101,10 +103,13 @@ impl Orchestrator {
     /// Advances the event's workflow by one step, in one transaction. When
     /// that step's next event drives the same workflow again (a qualified
     /// lead is booked or followed up at once), the next step runs in the
-    /// same transaction under a savepoint, with no trip through Redis; if it
-    /// fails, only it is rolled back and its event goes to the outbox for
-    /// the bus to retry. Provider calls are logged whatever happens; the
-    /// event that leaves the transaction is published right after commit.
+    /// same transaction, on the workflow row already locked, under a
+    /// savepoint; if it fails, only it is undone and its event goes to the
+    /// outbox for the bus to retry. What the steps change on the lead and
+    /// the workflow is written once, with their logs and events, in one
+    /// round trip (`memory::repo::steps`). Provider calls are logged
+    /// whatever happens; the events that leave the transaction are
+    /// published right after commit.
     #[tracing::instrument(skip_all, fields(event.id = %event.id, workflow.id, lead.id))]
     pub async fn process(&self, event: &DomainEvent) -> Result<Outcome, ProcessError> {
         if event.event_type == EventType::MeetingReminderDue {
@@ -123,33 +128,58 @@ impl Orchestrator {
         let calls_ref = &mut calls;
         let result = conn
             .transaction(async move |conn| {
-                let (outcome, mut next) = inner.step(conn, event, p, trigger, calls_ref).await?;
+                let mut ctx = match inner.open(conn, event, p).await? {
+                    Ok(ctx) => ctx,
+                    Err(skipped) => return Ok((Outcome::Skipped(skipped), Vec::new())),
+                };
+                let mut done = Done::default();
+                let (outcome, mut next) = inner
+                    .step(conn, event, p, trigger, calls_ref, &mut ctx, &mut done)
+                    .await?;
                 // Every emitted event is published, the ones consumed here
                 // too (webhooks and metrics want lead_qualified); a worker
                 // receiving a consumed one finds its step passed and skips it.
                 let mut emitted = Vec::new();
                 while let Some(mut n) = next.take_if(|n| n.event_type.drives_workflow()) {
                     let Some((t, np)) = route(&n)? else { break };
+                    let mut chained = Done::default();
+                    let before = (ctx.wf.clone(), ctx.lead.clone());
                     let continued = conn
-                        .transaction(async |c| inner.step(c, &n, np, t, calls_ref).await)
+                        .transaction(async |c| {
+                            inner
+                                .step(c, &n, np, t, calls_ref, &mut ctx, &mut chained)
+                                .await
+                        })
                         .await;
                     match continued {
                         Ok((_, after)) => {
                             next = after;
+                            done.then(chained);
                             // No worker needs to lock the workflow to find
                             // out that this step has run.
                             n.handled = true;
                         }
                         Err(e) => {
+                            (ctx.wf, ctx.lead) = before;
                             tracing::warn!(error = %e, event.id = %n.id, "next step deferred to the event bus");
                         }
                     }
                     emitted.push(n);
                 }
                 emitted.extend(next);
-                memory::repo::outbox::enqueue(conn, &emitted).await?;
                 let logs = action_logs(event.tenant_id, p, calls_ref);
-                memory::repo::logs::insert_action_logs(conn, &logs).await?;
+                memory::repo::steps::record(
+                    conn,
+                    StepWrites {
+                        workflow: (!done.transitions.is_empty()).then_some(&ctx.wf),
+                        lead: &done.lead,
+                        transitions: &done.transitions,
+                        agent_logs: &done.agent_logs,
+                        events: &emitted,
+                        action_logs: &logs,
+                    },
+                )
+                .await?;
                 Ok::<_, ProcessError>((outcome, emitted))
             })
             .await;
@@ -170,6 +200,22 @@ impl Orchestrator {
     }
 }
 
+/// What the steps run for one event did, written when the last has run.
+#[derive(Default)]
+struct Done {
+    lead: LeadChange,
+    transitions: Vec<Transition>,
+    agent_logs: Vec<AgentLog>,
+}
+
+impl Done {
+    fn then(&mut self, later: Done) {
+        self.lead.then(later.lead);
+        self.transitions.extend(later.transitions);
+        self.agent_logs.extend(later.agent_logs);
+    }
+}
+
 /// The trigger and workflow of an event that drives a workflow; `None` for
 /// notification events and for events already acted on where they were
 /// emitted.
@@ -184,6 +230,31 @@ fn route(event: &DomainEvent) -> Result<Option<(Trigger, WorkflowEventPayload)>,
 }
 
 impl Inner {
+    /// Locks the event's workflow and loads what its step needs; the reason
+    /// to skip instead when the delivery is stale or the workflow finished.
+    async fn open(
+        &self,
+        conn: &mut AsyncPgConnection,
+        event: &DomainEvent,
+        p: WorkflowEventPayload,
+    ) -> Result<Result<StepContext, &'static str>, ProcessError> {
+        let wf = memory::repo::workflows::lock(conn, p.workflow_id).await?;
+        if wf.tenant_id != event.tenant_id {
+            return Err(ProcessError::Permanent(
+                "event tenant does not own the workflow".into(),
+            ));
+        }
+        if let Some(skipped) = skip_reason(&wf, p)? {
+            return Ok(Err(skipped));
+        }
+        Ok(Ok(
+            StepContext::load(conn, wf, self.settings.clock.now()).await?
+        ))
+    }
+
+    /// Runs one step on the locked workflow in `ctx`, which it leaves as the
+    /// step left the workflow and lead; the writes go to `done`.
+    #[allow(clippy::too_many_arguments)]
     async fn step(
         &self,
         conn: &mut AsyncPgConnection,
@@ -191,24 +262,13 @@ impl Inner {
         p: WorkflowEventPayload,
         trigger: Trigger,
         calls: &mut Vec<ProviderCall>,
+        ctx: &mut StepContext,
+        done: &mut Done,
     ) -> Result<(Outcome, Option<DomainEvent>), ProcessError> {
-        let wf = memory::repo::workflows::lock(conn, p.workflow_id).await?;
-        if wf.tenant_id != event.tenant_id {
-            return Err(ProcessError::Permanent(
-                "event tenant does not own the workflow".into(),
-            ));
+        if let Some(skipped) = skip_reason(&ctx.wf, p)? {
+            return Ok((Outcome::Skipped(skipped), None));
         }
-        if wf.step != p.step {
-            return Ok((Outcome::Skipped("stale or duplicate delivery"), None));
-        }
-        let state: WorkflowState = wf
-            .current_state
-            .parse()
-            .map_err(|e: shared_types::ParseEnumError| ProcessError::Permanent(e.to_string()))?;
-        if state.is_terminal() {
-            return Ok((Outcome::Skipped("workflow finished"), None));
-        }
-        let ctx = StepContext::load(conn, wf, self.settings.clock.now()).await?;
+        let state: WorkflowState = parse_state(&ctx.wf)?;
         let last: Option<AgentDecision> = ctx
             .wf
             .last_output
@@ -223,7 +283,7 @@ impl Inner {
         let Some(t) = fsm::select(state, trigger, &facts) else {
             return Ok((Outcome::Skipped("no transition applies"), None));
         };
-        let out: StepOutput = steps::run(self, conn, &ctx, t, calls).await?;
+        let out: StepOutput = steps::run(self, conn, ctx, t, calls).await?;
 
         let (to, emits) = match &out.failure {
             None => (t.to, t.emits),
@@ -237,19 +297,13 @@ impl Inner {
         let status = t
             .lead_status
             .filter(|_| out.failure.is_none() && out.redirect.is_none());
-        memory::repo::leads::record_step(
-            conn,
-            ctx.tenant.id,
-            ctx.lead.id,
-            status.map(LeadStatus::as_str),
-            out.acted_at,
-        )
-        .await?;
-        if let Some(log) = &out.agent_log {
-            memory::repo::logs::insert_agent_log(conn, log).await?;
-        }
-        let step = memory::repo::workflows::advance(
-            conn,
+        let mut lead = out.lead;
+        lead.then(LeadChange {
+            status: status.map(|s| s.as_str().to_owned()),
+            acted_at: out.acted_at,
+            ..Default::default()
+        });
+        let (wf, transition) = memory::repo::workflows::advanced(
             &ctx.wf,
             &memory::repo::workflows::StepResult {
                 to_state: to.to_string(),
@@ -265,21 +319,52 @@ impl Inner {
                     _ => ctx.wf.replied_at,
                 },
             },
-        )
-        .await?;
+        );
+        lead.apply(&mut ctx.lead);
+        ctx.wf = wf;
+        done.then(Done {
+            lead,
+            transitions: vec![transition],
+            agent_logs: out.agent_log.into_iter().collect(),
+        });
         let mut next = DomainEvent::for_workflow(
             emits,
             ctx.tenant.id,
             WorkflowEventPayload {
                 workflow_id: ctx.wf.id,
                 lead_id: ctx.lead.id,
-                step,
+                step: ctx.wf.step,
             },
         );
         next.traceparent = event.traceparent.clone();
         tracing::info!(from = %state, to = %to, event = %emits, "workflow advanced");
-        Ok((Outcome::Advanced { to, step }, Some(next)))
+        Ok((
+            Outcome::Advanced {
+                to,
+                step: ctx.wf.step,
+            },
+            Some(next),
+        ))
     }
+}
+
+/// Why a delivery for workflow `wf` has nothing to do, if it has not.
+fn skip_reason(
+    wf: &Workflow,
+    p: WorkflowEventPayload,
+) -> Result<Option<&'static str>, ProcessError> {
+    if wf.step != p.step {
+        return Ok(Some("stale or duplicate delivery"));
+    }
+    Ok(parse_state(wf)?
+        .is_terminal()
+        .then_some("workflow finished"))
+}
+
+fn parse_state(wf: &Workflow) -> Result<WorkflowState, ProcessError> {
+    wf.current_state
+        .parse()
+        .map_err(|e: shared_types::ParseEnumError| ProcessError::Permanent(e.to_string()))
 }
 
 /// The event a failure emits. A failed booking falls back to following up,

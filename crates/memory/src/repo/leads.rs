@@ -63,28 +63,6 @@ pub async fn list(
     Ok(q.load(conn).await?)
 }
 
-pub async fn record_qualification(
-    conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
-    id: Uuid,
-    score: i32,
-    reason: &str,
-    status: &str,
-) -> Result<(), MemoryError> {
-    diesel::update(leads::table)
-        .filter(leads::tenant_id.eq(tenant_id))
-        .filter(leads::id.eq(id))
-        .set((
-            leads::score.eq(score),
-            leads::qualification_reason.eq(reason),
-            leads::status.eq(status),
-            leads::updated_at.eq(diesel::dsl::now),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 pub async fn set_status(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
@@ -107,36 +85,86 @@ diesel::define_sql_function! {
     fn coalesce(x: Nullable<Timestamptz>, y: Nullable<Timestamptz>) -> Nullable<Timestamptz>;
 }
 
-/// What a workflow step changes on its lead, in one statement: the status
-/// it sets, and the time of the first real action (email accepted, meeting
-/// booked), which later actions leave alone (speed-to-lead).
-pub async fn record_step(
-    conn: &mut AsyncPgConnection,
+/// What the steps run for one event change on their lead. A later step's
+/// status, score and reason win; the first real action's time (email
+/// accepted, meeting booked) is kept, as later actions leave it alone
+/// (speed-to-lead).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LeadChange {
+    pub status: Option<String>,
+    pub score: Option<i32>,
+    pub qualification_reason: Option<String>,
+    pub acted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = leads)]
+struct ScoredStatus<'a> {
+    status: Option<&'a str>,
+    score: Option<i32>,
+    qualification_reason: Option<&'a str>,
+}
+
+impl LeadChange {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// This change followed by `later`.
+    pub fn then(&mut self, later: LeadChange) {
+        self.status = later.status.or(self.status.take());
+        self.score = later.score.or(self.score);
+        self.qualification_reason = later
+            .qualification_reason
+            .or(self.qualification_reason.take());
+        self.acted_at = self.acted_at.or(later.acted_at);
+    }
+
+    /// The lead as it reads once the change is written.
+    pub fn apply(&self, lead: &mut Lead) {
+        if let Some(s) = &self.status {
+            lead.status = s.clone();
+        }
+        if let Some(score) = self.score {
+            lead.score = Some(score);
+        }
+        if let Some(r) = &self.qualification_reason {
+            lead.qualification_reason = Some(r.clone());
+        }
+        lead.first_action_at = lead.first_action_at.or(self.acted_at);
+    }
+}
+
+/// Writes a `LeadChange` in one statement. The columns are merged in SQL,
+/// not copied from memory, because the lead is not locked by the workflow
+/// (the tenant may close it meanwhile). Does nothing for an empty change.
+pub async fn record_change<C>(
+    conn: &mut C,
     tenant_id: Uuid,
     id: Uuid,
-    status: Option<&str>,
-    acted_at: Option<DateTime<Utc>>,
-) -> Result<(), MemoryError> {
-    let lead = leads::table
-        .filter(leads::tenant_id.eq(tenant_id))
-        .filter(leads::id.eq(id));
-    let first_action = leads::first_action_at.eq(coalesce(leads::first_action_at, acted_at));
-    let updated = leads::updated_at.eq(diesel::dsl::now);
-    match (status, acted_at) {
-        (None, None) => return Ok(()),
-        (Some(s), _) => {
-            diesel::update(lead)
-                .set((leads::status.eq(s), first_action, updated))
-                .execute(conn)
-                .await?
-        }
-        (None, Some(_)) => {
-            diesel::update(lead)
-                .set((first_action, updated))
-                .execute(conn)
-                .await?
-        }
+    change: &LeadChange,
+) -> Result<(), MemoryError>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
+{
+    if change.is_empty() {
+        return Ok(());
+    }
+    let scored = ScoredStatus {
+        status: change.status.as_deref(),
+        score: change.score,
+        qualification_reason: change.qualification_reason.as_deref(),
     };
+    diesel::update(leads::table)
+        .filter(leads::tenant_id.eq(tenant_id))
+        .filter(leads::id.eq(id))
+        .set((
+            scored,
+            leads::first_action_at.eq(coalesce(leads::first_action_at, change.acted_at)),
+            leads::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -4,21 +4,24 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-pub async fn insert_agent_log(
-    conn: &mut AsyncPgConnection,
-    log: &AgentLog,
-) -> Result<(), MemoryError> {
+pub async fn insert_agent_logs<C>(conn: &mut C, logs: &[AgentLog]) -> Result<(), MemoryError>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
+{
+    if logs.is_empty() {
+        return Ok(());
+    }
     diesel::insert_into(agent_logs::table)
-        .values(log)
+        .values(logs)
         .execute(conn)
         .await?;
     Ok(())
 }
 
-pub async fn insert_action_logs(
-    conn: &mut AsyncPgConnection,
-    logs: &[NewActionLog],
-) -> Result<(), MemoryError> {
+pub async fn insert_action_logs<C>(conn: &mut C, logs: &[NewActionLog]) -> Result<(), MemoryError>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
+{
     if logs.is_empty() {
         return Ok(());
     }

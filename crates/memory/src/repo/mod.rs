@@ -13,6 +13,7 @@ pub mod messages;
 pub mod metrics;
 pub mod outbox;
 pub mod scheduling;
+pub mod steps;
 pub mod suppressions;
 pub mod tenants;
 pub mod users;

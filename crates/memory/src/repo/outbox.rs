@@ -10,10 +10,10 @@ use shared_types::DomainEvent;
 use uuid::Uuid;
 
 /// Enqueues `events` in one statement (a step usually emits two or three).
-pub async fn enqueue(
-    conn: &mut AsyncPgConnection,
-    events: &[DomainEvent],
-) -> Result<(), MemoryError> {
+pub async fn enqueue<C>(conn: &mut C, events: &[DomainEvent]) -> Result<(), MemoryError>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
+{
     if events.is_empty() {
         return Ok(());
     }

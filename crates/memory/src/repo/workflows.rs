@@ -41,40 +41,78 @@ pub struct StepResult {
     pub replied_at: Option<DateTime<Utc>>,
 }
 
-/// Advances the workflow by one step and records the transition. Returns
-/// the new step number.
+/// The workflow one step later, and the transition that records the step.
+pub fn advanced(wf: &Workflow, r: &StepResult) -> (Workflow, Transition) {
+    let step = wf.step + 1;
+    let transition = Transition {
+        id: Uuid::new_v4(),
+        tenant_id: wf.tenant_id,
+        workflow_id: wf.id,
+        from_state: wf.current_state.clone(),
+        to_state: r.to_state.clone(),
+        event: r.event.clone(),
+        step,
+        created_at: Utc::now(),
+    };
+    let next = Workflow {
+        current_state: r.to_state.clone(),
+        step,
+        followup_attempts: r.followup_attempts,
+        next_followup_at: r.next_followup_at,
+        last_output: r.last_output.clone(),
+        replied_at: r.replied_at,
+        updated_at: transition.created_at,
+        ..wf.clone()
+    };
+    (next, transition)
+}
+
+/// Writes a workflow's step columns as they are in memory. Call with the
+/// row locked (`lock`) in the same transaction.
+pub async fn save<C>(conn: &mut C, wf: &Workflow) -> Result<(), MemoryError>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
+{
+    diesel::update(workflows::table.find(wf.id))
+        .set((
+            workflows::current_state.eq(&wf.current_state),
+            workflows::step.eq(wf.step),
+            workflows::followup_attempts.eq(wf.followup_attempts),
+            workflows::next_followup_at.eq(wf.next_followup_at),
+            workflows::last_output.eq(&wf.last_output),
+            workflows::replied_at.eq(wf.replied_at),
+            workflows::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_transitions<C>(conn: &mut C, rows: &[Transition]) -> Result<(), MemoryError>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
+{
+    if rows.is_empty() {
+        return Ok(());
+    }
+    diesel::insert_into(workflow_transitions::table)
+        .values(rows)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Advances the locked workflow by one step and records the transition.
+/// Returns the new step number.
 pub async fn advance(
     conn: &mut AsyncPgConnection,
     wf: &Workflow,
     r: &StepResult,
 ) -> Result<i32, MemoryError> {
-    let step = wf.step + 1;
-    diesel::update(workflows::table.find(wf.id))
-        .set((
-            workflows::current_state.eq(&r.to_state),
-            workflows::step.eq(step),
-            workflows::followup_attempts.eq(r.followup_attempts),
-            workflows::next_followup_at.eq(r.next_followup_at),
-            workflows::last_output.eq(&r.last_output),
-            workflows::replied_at.eq(r.replied_at),
-            workflows::updated_at.eq(diesel::dsl::now),
-        ))
-        .execute(conn)
-        .await?;
-    diesel::insert_into(workflow_transitions::table)
-        .values(&Transition {
-            id: Uuid::new_v4(),
-            tenant_id: wf.tenant_id,
-            workflow_id: wf.id,
-            from_state: wf.current_state.clone(),
-            to_state: r.to_state.clone(),
-            event: r.event.clone(),
-            step,
-            created_at: Utc::now(),
-        })
-        .execute(conn)
-        .await?;
-    Ok(step)
+    let (next, transition) = advanced(wf, r);
+    save(conn, &next).await?;
+    insert_transitions(conn, std::slice::from_ref(&transition)).await?;
+    Ok(next.step)
 }
 
 pub async fn transitions_for(

@@ -14,6 +14,7 @@ use crate::process::{Inner, ProcessError};
 use action_layer::{ActionError, ProviderCall};
 use agents::AgentRun;
 use chrono::{DateTime, Utc};
+use memory::repo::leads::LeadChange;
 use memory::{AgentLog, AsyncPgConnection};
 use serde::Serialize;
 use shared_types::{AgentDecision, AgentType, EventType, WorkflowState};
@@ -21,6 +22,8 @@ use uuid::Uuid;
 
 #[derive(Debug, Default)]
 pub(crate) struct StepOutput {
+    /// Score, reason and status the step gives the lead.
+    pub lead: LeadChange,
     pub agent_log: Option<AgentLog>,
     pub decision: Option<AgentDecision>,
     /// A permanent failure: the transition's `on_failure` state applies.
@@ -41,7 +44,7 @@ pub(crate) async fn run(
     calls: &mut Vec<ProviderCall>,
 ) -> Result<StepOutput, ProcessError> {
     match (t.agent, t.to) {
-        (Some(AgentType::Qualifier), _) => qualify::run(inner, conn, ctx, calls).await,
+        (Some(AgentType::Qualifier), _) => qualify::run(inner, ctx, calls).await,
         (Some(AgentType::Scheduler), _) => book::run(inner, conn, ctx, calls).await,
         (Some(AgentType::Followup), _) => follow_up::run(inner, conn, ctx, calls).await,
         (None, WorkflowState::Escalated) => escalate::run(inner, conn, ctx, calls).await,

@@ -2,14 +2,14 @@ use super::{StepOutput, agent_log};
 use crate::context::StepContext;
 use crate::process::{Inner, ProcessError};
 use action_layer::ProviderCall;
-use memory::AsyncPgConnection;
+use memory::repo::leads::LeadChange;
 use shared_types::{AgentDecision, AgentType, LeadStatus, NextAction};
 
-/// Scores the lead and writes score, reason and status to it, then records
-/// the CRM update (no CRM integration yet: a logged no-op).
+/// Scores the lead (score, reason and status reach the lead with the
+/// step's other writes) and records the CRM update (no CRM integration
+/// yet: a logged no-op).
 pub(super) async fn run(
     inner: &Inner,
-    conn: &mut AsyncPgConnection,
     ctx: &StepContext,
     calls: &mut Vec<ProviderCall>,
 ) -> Result<StepOutput, ProcessError> {
@@ -24,20 +24,17 @@ pub(super) async fn run(
         NextAction::Disqualify => LeadStatus::Unqualified,
         _ => LeadStatus::Qualified,
     };
-    memory::repo::leads::record_qualification(
-        conn,
-        ctx.tenant.id,
-        ctx.lead.id,
-        i32::from(q.score),
-        &q.reason,
-        status.as_str(),
-    )
-    .await?;
     calls.push(action_layer::crm_update(
         ctx.lead.id,
         &serde_json::json!({"score": q.score, "status": status.as_str()}),
     ));
     Ok(StepOutput {
+        lead: LeadChange {
+            status: Some(status.as_str().to_owned()),
+            score: Some(i32::from(q.score)),
+            qualification_reason: Some(q.reason.clone()),
+            acted_at: None,
+        },
         agent_log: Some(agent_log(ctx, AgentType::Qualifier, &run, true)),
         decision: Some(AgentDecision::Qualifier(run.output)),
         ..Default::default()

@@ -1,0 +1,54 @@
+//! What the steps run for one event wrote, sent to PostgreSQL in one round
+//! trip: the statements are pipelined and run in order, inside the caller's
+//! transaction. The worker's hot path pays one round trip here instead of
+//! one per row.
+
+use super::leads::{self, LeadChange};
+use super::{logs, outbox, workflows};
+use crate::{AgentLog, MemoryError, NewActionLog, Transition, Workflow};
+use diesel_async::AsyncPgConnection;
+use futures::future::BoxFuture;
+use shared_types::DomainEvent;
+
+pub struct StepWrites<'a> {
+    /// The workflow as the steps left it; `None` when no step ran.
+    pub workflow: Option<&'a Workflow>,
+    pub lead: &'a LeadChange,
+    pub transitions: &'a [Transition],
+    pub agent_logs: &'a [AgentLog],
+    pub events: &'a [DomainEvent],
+    pub action_logs: &'a [NewActionLog],
+}
+
+/// Call inside a transaction, holding the workflow's row lock.
+pub async fn record(conn: &AsyncPgConnection, w: StepWrites<'_>) -> Result<(), MemoryError> {
+    let mut writes: Vec<BoxFuture<'_, Result<(), MemoryError>>> = Vec::with_capacity(6);
+    if let Some(wf) = w.workflow {
+        writes.push(Box::pin(async move {
+            let mut c = conn;
+            leads::record_change(&mut c, wf.tenant_id, wf.lead_id, w.lead).await
+        }));
+        writes.push(Box::pin(async move {
+            let mut c = conn;
+            workflows::save(&mut c, wf).await
+        }));
+    }
+    writes.push(Box::pin(async move {
+        let mut c = conn;
+        workflows::insert_transitions(&mut c, w.transitions).await
+    }));
+    writes.push(Box::pin(async move {
+        let mut c = conn;
+        logs::insert_agent_logs(&mut c, w.agent_logs).await
+    }));
+    writes.push(Box::pin(async move {
+        let mut c = conn;
+        outbox::enqueue(&mut c, w.events).await
+    }));
+    writes.push(Box::pin(async move {
+        let mut c = conn;
+        logs::insert_action_logs(&mut c, w.action_logs).await
+    }));
+    futures::future::try_join_all(writes).await?;
+    Ok(())
+}
