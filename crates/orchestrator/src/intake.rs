@@ -1,4 +1,4 @@
-//! Lead intake: the lead, its workflow and the `lead_created` event are
+//! Lead intake: a lead, its workflow and the `lead_created` event are
 //! written in ONE transaction, so a lead is never stored without the event
 //! that makes the worker act on it.
 
@@ -8,20 +8,72 @@ use rules_engine::Catalog;
 use shared_types::{DomainEvent, EventType, LeadProfile, ProductSlug, WorkflowEventPayload};
 use uuid::Uuid;
 
+/// A lead to accept for an admitted tenant.
+pub struct LeadIntake<'a> {
+    pub tenant: &'a Tenant,
+    pub profile: LeadProfile,
+    pub traceparent: Option<String>,
+}
+
 pub struct AcceptedLead {
     pub lead: Lead,
     pub workflow: Workflow,
     pub event: DomainEvent,
 }
 
-/// Call inside a transaction.
-#[tracing::instrument(skip_all, fields(tenant.id = %tenant.id))]
+/// Accepts one lead. Call inside a transaction.
 pub async fn accept_lead(
     conn: &mut AsyncPgConnection,
     tenant: &Tenant,
     profile: LeadProfile,
     traceparent: Option<String>,
 ) -> Result<AcceptedLead, MemoryError> {
+    let intake = LeadIntake {
+        tenant,
+        profile,
+        traceparent,
+    };
+    let mut accepted = accept_leads(conn, vec![intake]).await?;
+    accepted.pop().ok_or(MemoryError::NotFound)
+}
+
+/// Accepts leads (of one tenant or several) with three statements whatever
+/// their number; the answers are in the order of `leads`. Call inside a
+/// transaction.
+#[tracing::instrument(skip_all, fields(count = leads.len()))]
+pub async fn accept_leads(
+    conn: &mut AsyncPgConnection,
+    leads: Vec<LeadIntake<'_>>,
+) -> Result<Vec<AcceptedLead>, MemoryError> {
+    let mut rows = Vec::with_capacity(leads.len());
+    let mut workflows = Vec::with_capacity(leads.len());
+    let mut events = Vec::with_capacity(leads.len());
+    for intake in leads {
+        let (lead, workflow, event) = new_rows(intake)?;
+        rows.push(lead);
+        workflows.push(workflow);
+        events.push(event);
+    }
+    let stored = memory::repo::intake::insert_leads(conn, &rows, &workflows, &events).await?;
+    Ok(stored
+        .into_iter()
+        .zip(events)
+        .map(|((lead, workflow), event)| AcceptedLead {
+            lead,
+            workflow,
+            event,
+        })
+        .collect())
+}
+
+/// The rows of one lead: the lead, the workflow its tenant's product runs,
+/// and the event that starts it.
+fn new_rows(intake: LeadIntake<'_>) -> Result<(NewLead, NewWorkflow, DomainEvent), MemoryError> {
+    let LeadIntake {
+        tenant,
+        profile,
+        traceparent,
+    } = intake;
     let slug: ProductSlug = tenant
         .product
         .parse()
@@ -57,11 +109,5 @@ pub async fn accept_lead(
     );
     event.occurred_at = Utc::now();
     event.traceparent = traceparent;
-    let (lead, workflow) =
-        memory::repo::intake::insert_lead(conn, &lead, &workflow, &event).await?;
-    Ok(AcceptedLead {
-        lead,
-        workflow,
-        event,
-    })
+    Ok((lead, workflow, event))
 }

@@ -23,7 +23,7 @@ mod webhooks;
 pub use clock::Clock;
 pub use closing::{ClosedLead, Closure, close_lead, requeue};
 pub use context::{Providers, Settings};
-pub use intake::{AcceptedLead, accept_lead};
+pub use intake::{AcceptedLead, LeadIntake, accept_lead, accept_leads};
 pub use process::{Orchestrator, Outcome, ProcessError, action_log};
 pub use relay::OutboxRelay;
 pub use replies::{InboundReply, RecordedReply, ReplyOutcome, record_reply};

@@ -24,9 +24,36 @@ pub fn may_use_product(production: bool, mode: PaymentMode, status: &str) -> boo
         || (status == "pending" && mode == PaymentMode::Manual)
 }
 
+/// The rule that admits a tenant to a route, as this deployment applies it.
+#[derive(Debug, Clone, Copy)]
+pub struct Admission {
+    pub production: bool,
+    pub payment_mode: PaymentMode,
+}
+
+impl Admission {
+    /// A valid token for another product is not a credential; a tenant
+    /// without a usable subscription may not pass a `Subscribed` gate.
+    pub fn check(&self, tenant: &Tenant, product: ProductSlug, gate: Gate) -> Result<(), ApiError> {
+        if tenant.product != product.as_str() {
+            return Err(ApiError::Unauthorized);
+        }
+        if gate == Gate::Subscribed
+            && !may_use_product(
+                self.production,
+                self.payment_mode,
+                &tenant.subscription_status,
+            )
+        {
+            return Err(ApiError::SubscriptionRequired);
+        }
+        Ok(())
+    }
+}
+
 /// The caller's tenant, read fresh on every request so that a canceled
 /// subscription cuts access at once. A valid token for a tenant that no
-/// longer exists, or for another product, is not a credential.
+/// longer exists is not a credential either.
 pub async fn tenant(
     conn: &mut AsyncPgConnection,
     state: &AppState,
@@ -38,18 +65,7 @@ pub async fn tenant(
         Err(MemoryError::NotFound) => return Err(ApiError::Unauthorized),
         other => other?,
     };
-    if tenant.product != product.as_str() {
-        return Err(ApiError::Unauthorized);
-    }
-    if gate == Gate::Subscribed
-        && !may_use_product(
-            state.production,
-            state.payment_mode,
-            &tenant.subscription_status,
-        )
-    {
-        return Err(ApiError::SubscriptionRequired);
-    }
+    state.admission().check(&tenant, product, gate)?;
     Ok(tenant)
 }
 

@@ -4,13 +4,16 @@ use crate::access::{self, Gate};
 use crate::auth::{Auth, LeadSubmitter};
 use crate::enrichment;
 use crate::error::ApiError;
+use crate::intake_queue::Submission;
 use crate::state::AppState;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 use memory::{Lead, MemoryError, Message, Workflow, repo};
-use orchestrator::{Closure, InboundReply, accept_lead, close_lead, record_reply, requeue};
+use orchestrator::{
+    AcceptedLead, Closure, InboundReply, accept_lead, close_lead, record_reply, requeue,
+};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use shared_types::{DomainEvent, LeadProfile, LeadStatus};
@@ -42,9 +45,10 @@ fn request_hash(profile: &LeadProfile) -> String {
 
 /// Stores the lead, its workflow and its `lead_created` event in one
 /// transaction, then publishes the event at once. If Redis is down the
-/// event waits in the outbox; the caller still gets its 201. With an
-/// Idempotency-Key, a repeat within 24 hours gets the first answer and
-/// creates nothing.
+/// event waits in the outbox; the caller still gets its 201. Without an
+/// Idempotency-Key the lead shares its transaction with the leads that
+/// arrive with it (`intake_queue`); with one, a repeat within 24 hours gets
+/// the first answer and creates nothing.
 #[tracing::instrument(skip_all, fields(tenant.id = %by.tenant_id, lead.id))]
 pub async fn create(
     state: &AppState,
@@ -52,26 +56,63 @@ pub async fn create(
     profile: LeadProfile,
     idempotency_key: Option<String>,
 ) -> Result<Created, ApiError> {
-    if let Some(k) = &idempotency_key {
-        check_idempotency_key(k)?;
-    }
-    let (tenant_id, product) = (by.tenant_id, by.product);
     let linkedin = profile
         .metadata
         .get("linkedinUrl")
         .and_then(Value::as_str)
         .map(str::to_owned);
+    let accepted = match idempotency_key {
+        None => {
+            let lead = Submission {
+                tenant_id: by.tenant_id,
+                product: by.product,
+                profile,
+                traceparent: event_bus::current_traceparent(),
+            };
+            state.intake.submit(lead).await?
+        }
+        Some(key) => match create_once(state, by, profile, &key).await? {
+            Ok(accepted) => accepted,
+            Err(body) => {
+                return Ok(Created {
+                    body,
+                    replayed: true,
+                });
+            }
+        },
+    };
+    tracing::Span::current().record("lead.id", tracing::field::display(accepted.lead.id));
+    if let Some(url) = linkedin {
+        enrichment::spawn_linkedin(state, &accepted.lead, url);
+    }
+    Ok(Created {
+        body: created_body(&accepted),
+        replayed: false,
+    })
+}
+
+fn created_body(accepted: &AcceptedLead) -> Value {
+    json!({"lead": accepted.lead, "workflowId": accepted.workflow.id})
+}
+
+/// The Idempotency-Key path: the key is claimed in the lead's transaction.
+/// `Err(body)` replays the first request's answer.
+async fn create_once(
+    state: &AppState,
+    by: LeadSubmitter,
+    profile: LeadProfile,
+    key: &str,
+) -> Result<Result<AcceptedLead, Value>, ApiError> {
+    check_idempotency_key(key)?;
+    let (tenant_id, product) = (by.tenant_id, by.product);
     let mut conn = state.pool.get().await.map_err(MemoryError::from)?;
     let traceparent = event_bus::current_traceparent();
-    let key = idempotency_key.as_deref();
     let outcome = conn
         .transaction(async move |conn| {
             let tenant = access::tenant(conn, state, tenant_id, product, Gate::Subscribed).await?;
-            let hash = key.map(|_| request_hash(&profile));
-            if let (Some(key), Some(hash)) = (key, &hash)
-                && let Some(earlier) = repo::idempotency::claim(conn, tenant.id, key, hash).await?
-            {
-                if &earlier.request_hash != hash {
+            let hash = request_hash(&profile);
+            if let Some(earlier) = repo::idempotency::claim(conn, tenant.id, key, &hash).await? {
+                if earlier.request_hash != hash {
                     return Err(ApiError::Conflict(
                         "this Idempotency-Key was used with a different request".into(),
                     ));
@@ -79,33 +120,19 @@ pub async fn create(
                 let body = earlier.response_body.ok_or_else(|| {
                     ApiError::Conflict("a request with this Idempotency-Key is in progress".into())
                 })?;
-                return Ok((body, None));
+                return Ok(Err(body));
             }
             let accepted = accept_lead(conn, &tenant, profile, traceparent).await?;
-            let body = json!({"lead": accepted.lead, "workflowId": accepted.workflow.id});
-            if let Some(key) = key {
-                repo::idempotency::record_response(conn, tenant.id, key, 201, &body).await?;
-            }
-            Ok::<_, ApiError>((body, Some(accepted)))
+            repo::idempotency::record_response(conn, tenant.id, key, 201, &created_body(&accepted))
+                .await?;
+            Ok::<_, ApiError>(Ok(accepted))
         })
         .await?;
     drop(conn);
-    let (body, accepted) = outcome;
-    let Some(accepted) = accepted else {
-        return Ok(Created {
-            body,
-            replayed: true,
-        });
-    };
-    tracing::Span::current().record("lead.id", tracing::field::display(accepted.lead.id));
-    publish(state, std::slice::from_ref(&accepted.event)).await;
-    if let Some(url) = linkedin {
-        enrichment::spawn_linkedin(state, &accepted.lead, url);
+    if let Ok(accepted) = &outcome {
+        publish(state, std::slice::from_ref(&accepted.event)).await;
     }
-    Ok(Created {
-        body,
-        replayed: false,
-    })
+    Ok(outcome)
 }
 
 /// Publishes committed events at once; if Redis is down they wait in the

@@ -9,6 +9,7 @@ mod billing;
 mod dev_tools;
 mod enrichment;
 mod error;
+mod intake_queue;
 mod leads;
 mod metrics;
 mod middleware;

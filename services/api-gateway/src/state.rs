@@ -24,11 +24,20 @@ pub struct AppState {
     pub resend_webhook: ResendWebhook,
     /// Remembered medians of GET /metrics (see `MedianCache`).
     pub medians: crate::metrics::MedianCache,
+    /// Group commit of POST /api/leads.
+    pub intake: crate::intake_queue::IntakeQueue,
     /// `None`: the /internal admin routes answer 404.
     pub admin_secret: Option<SecretString>,
 }
 
 impl AppState {
+    pub fn admission(&self) -> crate::access::Admission {
+        crate::access::Admission {
+            production: self.production,
+            payment_mode: self.payment_mode,
+        }
+    }
+
     pub fn new(config: &Config, infra: &Infra) -> anyhow::Result<Self> {
         Ok(Self {
             pool: infra.pool.clone(),
@@ -47,6 +56,14 @@ impl AppState {
             resend_webhook: ResendWebhook::from_config(config)?,
             admin_secret: config.admin_secret.clone(),
             medians: Default::default(),
+            intake: crate::intake_queue::IntakeQueue::start(
+                infra.pool.clone(),
+                infra.orchestrator.relay().clone(),
+                crate::access::Admission {
+                    production: config.is_production(),
+                    payment_mode: config.payment_mode,
+                },
+            ),
         })
     }
 }

@@ -317,3 +317,66 @@ async fn in_production_only_paying_tenants_add_leads() {
     );
     assert_eq!(app.count("SELECT count(*) AS n FROM leads").await, 3);
 }
+
+/// Leads that arrive together share a transaction (group commit): each
+/// request must still get its own lead back, its own tenant's verdict, and
+/// one workflow and one event per lead.
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_leads_of_several_tenants_each_get_their_own_answer() {
+    let secret = "g".repeat(40);
+    let app = production_app(&secret).await;
+    let paying = insert_tenant(&app, "saas-booker", "active").await;
+    let lapsed = insert_tenant(&app, "saas-booker", "canceled").await;
+    let other = insert_tenant(&app, "saas-followup", "active").await;
+    let tokens = [
+        (token_for(&secret, paying, "saas-booker"), 201),
+        (token_for(&secret, lapsed, "saas-booker"), 403),
+        (token_for(&secret, other, "saas-followup"), 201),
+        (token_for(&secret, other, "saas-booker"), 401),
+    ];
+    let requests = (0..80).map(|i| {
+        let (token, expected) = &tokens[i % tokens.len()];
+        let name = format!("Batch Lead {i}");
+        let body =
+            json!({"name": name, "email": format!("lead{i}@batch-co.com"), "source": "website"});
+        let app = &app;
+        async move {
+            let r = app.post_lead(token, &body).await;
+            assert_eq!(r.status(), *expected, "{name}");
+            let v: Value = r.json().await.unwrap();
+            if *expected == 201 {
+                assert_eq!(v["lead"]["name"], name, "each request gets its own lead");
+                assert!(v["workflowId"].is_string());
+            }
+        }
+    });
+    futures::future::join_all(requests).await;
+    let count = |sql: String| {
+        let app = &app;
+        async move { app.count(&sql).await }
+    };
+    assert_eq!(
+        count(format!(
+            "SELECT count(*) AS n FROM leads WHERE tenant_id = '{paying}'"
+        ))
+        .await,
+        20
+    );
+    assert_eq!(
+        count(format!(
+            "SELECT count(*) AS n FROM leads WHERE tenant_id = '{other}'"
+        ))
+        .await,
+        20
+    );
+    assert_eq!(count("SELECT count(*) AS n FROM leads".into()).await, 40);
+    // One workflow and one lead_created event per lead, of the lead's tenant.
+    assert_eq!(
+        count("SELECT count(*) AS n FROM workflows w JOIN leads l ON l.id = w.lead_id AND l.tenant_id = w.tenant_id".into()).await,
+        40
+    );
+    assert_eq!(
+        count("SELECT count(DISTINCT envelope->'payload'->>'leadId') AS n FROM outbox WHERE event_type = 'lead_created'".into()).await,
+        40
+    );
+}

@@ -1,38 +1,61 @@
-//! Writing a new lead, its workflow and its first event.
+//! Writing new leads, their workflows and their first events.
 
 use crate::schema::{leads, outbox, workflows};
 use crate::{Lead, MemoryError, NewLead, NewWorkflow, Workflow};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use shared_types::DomainEvent;
+use std::collections::HashMap;
+use uuid::Uuid;
 
-/// The three inserts are pipelined: sent together, executed in order by
-/// PostgreSQL (so the foreign keys hold), one round trip instead of three.
-/// Call inside a transaction.
-pub async fn insert_lead(
+/// Three multi-row inserts, pipelined: sent together, executed in order by
+/// PostgreSQL (so the foreign keys hold), one round trip for any number of
+/// leads. `workflows[i]` and `events[i]` belong to `leads[i]`; the rows
+/// come back in that order. Call inside a transaction.
+pub async fn insert_leads(
     conn: &AsyncPgConnection,
-    lead: &NewLead,
-    workflow: &NewWorkflow,
-    event: &DomainEvent,
-) -> Result<(Lead, Workflow), MemoryError> {
+    leads: &[NewLead],
+    workflows: &[NewWorkflow],
+    events: &[DomainEvent],
+) -> Result<Vec<(Lead, Workflow)>, MemoryError> {
+    if leads.is_empty() {
+        return Ok(Vec::new());
+    }
     let (mut c1, mut c2, mut c3) = (conn, conn, conn);
-    let envelope = serde_json::to_value(event).expect("events serialize");
-    let insert_lead = diesel::insert_into(leads::table)
-        .values(lead)
+    let envelopes: Vec<_> = events
+        .iter()
+        .map(|event| {
+            (
+                outbox::id.eq(event.id),
+                outbox::tenant_id.eq(event.tenant_id),
+                outbox::event_type.eq(event.event_type.as_str()),
+                outbox::envelope.eq(serde_json::to_value(event).expect("events serialize")),
+            )
+        })
+        .collect();
+    let insert_leads = diesel::insert_into(leads::table)
+        .values(leads)
         .returning(Lead::as_returning())
-        .get_result::<Lead>(&mut c1);
-    let insert_workflow = diesel::insert_into(workflows::table)
-        .values(workflow)
+        .get_results::<Lead>(&mut c1);
+    let insert_workflows = diesel::insert_into(workflows::table)
+        .values(workflows)
         .returning(Workflow::as_returning())
-        .get_result::<Workflow>(&mut c2);
-    let insert_event = diesel::insert_into(outbox::table)
-        .values((
-            outbox::id.eq(event.id),
-            outbox::tenant_id.eq(event.tenant_id),
-            outbox::event_type.eq(event.event_type.as_str()),
-            outbox::envelope.eq(envelope),
-        ))
+        .get_results::<Workflow>(&mut c2);
+    let insert_events = diesel::insert_into(outbox::table)
+        .values(&envelopes)
         .execute(&mut c3);
-    let (lead, workflow, _) = futures::try_join!(insert_lead, insert_workflow, insert_event)?;
-    Ok((lead, workflow))
+    let (stored, started, _) = futures::try_join!(insert_leads, insert_workflows, insert_events)?;
+    // RETURNING's order is not promised: match the rows up by id.
+    let mut stored: HashMap<Uuid, Lead> = stored.into_iter().map(|l| (l.id, l)).collect();
+    let mut started: HashMap<Uuid, Workflow> = started.into_iter().map(|w| (w.id, w)).collect();
+    leads
+        .iter()
+        .zip(workflows)
+        .map(|(l, w)| {
+            Ok((
+                stored.remove(&l.id).ok_or(MemoryError::NotFound)?,
+                started.remove(&w.id).ok_or(MemoryError::NotFound)?,
+            ))
+        })
+        .collect()
 }

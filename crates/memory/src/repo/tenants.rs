@@ -31,6 +31,17 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Tenant, Memo
         .await?)
 }
 
+pub async fn find_many(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<Tenant>, MemoryError> {
+    Ok(tenants::table
+        .filter(tenants::id.eq_any(ids))
+        .select(Tenant::as_select())
+        .load(conn)
+        .await?)
+}
+
 /// Where tenant notifications go: the configured notification address,
 /// else the owner's login email.
 pub async fn notification_address(
