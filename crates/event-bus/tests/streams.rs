@@ -48,6 +48,20 @@ async fn a_published_event_is_read_once_and_acked() {
 }
 
 #[tokio::test]
+async fn events_published_together_arrive_in_order() {
+    let redis = TestRedis::new();
+    let bus = bus(&redis);
+    bus.ensure_group().await.unwrap();
+    let events: Vec<DomainEvent> = (0..5).map(|_| event()).collect();
+    let ids = bus.publish_all(&events).await.unwrap();
+    assert_eq!(ids.len(), 5);
+    let got = read_all(&bus, "c1").await;
+    let read: Vec<&DomainEvent> = got.iter().map(|d| &d.event).collect();
+    assert_eq!(read, events.iter().collect::<Vec<_>>());
+    assert!(bus.publish_all(&[]).await.unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn a_failing_event_is_retried_with_backoff_then_dead_lettered() {
     let redis = TestRedis::new();
     let bus = bus(&redis);

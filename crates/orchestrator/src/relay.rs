@@ -67,8 +67,8 @@ impl OutboxRelay {
     /// Publishes just-committed events. A failure leaves them for the sweep,
     /// so callers log it and carry on: the lead is safe in PostgreSQL.
     pub async fn publish_now(&self, events: &[DomainEvent]) -> Result<(), RelayError> {
+        self.bus.publish_all(events).await?;
         for e in events {
-            self.bus.publish(e).await?;
             // The marker lives as long as the runtime; if it is gone the
             // sweep republishes, which is safe.
             let _ = self.marks.send(e.id);

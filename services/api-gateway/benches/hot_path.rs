@@ -103,6 +103,8 @@ struct Driver {
     client: reqwest::Client,
     url: String,
     token: String,
+    /// Leads refused with 503 by the gateway's load shedding.
+    shed: std::sync::atomic::AtomicUsize,
 }
 
 impl Driver {
@@ -120,6 +122,10 @@ impl Driver {
             .send()
             .await
             .ok()?;
+        if r.status() == 503 {
+            self.shed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return None;
+        }
         if r.status() != 201 {
             eprintln!("lead {i}: HTTP {}", r.status());
             return None;
@@ -219,6 +225,7 @@ async fn main() -> anyhow::Result<()> {
         client: client.clone(),
         url: "http://127.0.0.1:18080/api/leads".into(),
         token: boot["token"].as_str().unwrap_or_default().to_owned(),
+        shed: Default::default(),
     });
     // Warm up connections and caches.
     for i in 0..200 {
@@ -228,6 +235,8 @@ async fn main() -> anyhow::Result<()> {
 
     // 1. Saturation at a fixed concurrency.
     let procs = [&gateway, &worker];
+    let shed = |d: &Driver| d.shed.swap(0, std::sync::atomic::Ordering::Relaxed);
+    shed(&driver);
     let cpu_before: Vec<f64> = procs.iter().map(|p| cpu_seconds(p.child.id())).collect();
     let pg_before = postgres_cpu();
     let base = emails.len();
@@ -250,6 +259,7 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let accepted_at = Instant::now();
+    let sat_shed = shed(&driver);
     let all_done = wait_emails(&emails, base + accepted.len(), Duration::from_secs(300)).await;
     let last_email = accepted
         .iter()
@@ -320,6 +330,7 @@ async fn main() -> anyhow::Result<()> {
     }
     over_lat.sort();
     let overload_end = Instant::now();
+    let over_shed = shed(&driver);
     let drained = wait_emails(&emails, base + over_lat.len(), Duration::from_secs(300)).await;
     let lag = drained - overload_end;
 
@@ -357,7 +368,10 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "\nGrowthOS hot-path benchmark ({product}: qualify + email; heuristic agents; fake email API)"
     );
-    println!("leads: {} at concurrency {concurrency}", accepted.len());
+    println!(
+        "leads: {} at concurrency {concurrency} ({sat_shed} refused with 503)",
+        accepted.len()
+    );
     println!(
         "  accepted            {accept_rate:>8.0} leads/s   (p50 {}, p99 {})",
         ms(percentile(&sat_lat, 0.5)),
@@ -379,7 +393,7 @@ async fn main() -> anyhow::Result<()> {
         ms(percentile(&action_lat, 1.0))
     );
     println!(
-        "overload: {} leads at concurrency {overload_concurrency}:",
+        "overload: {} leads at concurrency {overload_concurrency} ({over_shed} more refused with 503 and Retry-After):",
         over_lat.len()
     );
     println!(

@@ -33,6 +33,9 @@ pub enum ApiError {
         limit: u32,
     },
     Unavailable(String),
+    /// 503 with `Retry-After`: more leads are arriving than the stack can
+    /// take on right now (`load_shed`).
+    Overloaded,
     /// 503 saying which setting is missing (the message is shown).
     NotConfigured(String),
     Internal(anyhow::Error),
@@ -73,6 +76,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Unavailable(_) | ApiError::NotConfigured(_) => "service_unavailable",
+            ApiError::Overloaded => "overloaded",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -94,6 +98,7 @@ impl ApiError {
                 retry_after_secs, ..
             } => format!("too many requests; retry in {retry_after_secs} s"),
             ApiError::Unavailable(_) => "a dependency is unavailable; try again shortly".into(),
+            ApiError::Overloaded => "too many leads are arriving at once; retry in 1 s".into(),
             ApiError::Internal(_) => "internal error".into(),
         }
     }
@@ -135,7 +140,7 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) | ApiError::NotConfigured(_) => {
+            ApiError::Unavailable(_) | ApiError::NotConfigured(_) | ApiError::Overloaded => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -165,6 +170,9 @@ impl ResponseError for ApiError {
                 .insert_header(("ratelimit-limit", *limit))
                 .insert_header(("ratelimit-remaining", 0))
                 .insert_header(("ratelimit-reset", *retry_after_secs));
+        }
+        if let ApiError::Overloaded = self {
+            res.insert_header(("retry-after", 1));
         }
         res.json(body)
     }

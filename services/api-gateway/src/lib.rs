@@ -11,6 +11,7 @@ mod enrichment;
 mod error;
 mod intake_queue;
 mod leads;
+mod load_shed;
 mod metrics;
 mod middleware;
 mod openapi;

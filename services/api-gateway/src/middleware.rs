@@ -13,8 +13,8 @@
 //! 6. [`catch_panic`]: a panicking handler answers 500 `internal`.
 
 use crate::error::ApiError;
-use crate::rate_limit;
 use crate::request_id::{self, RequestIdSpan};
+use crate::{load_shed, rate_limit};
 use actix_cors::Cors;
 use actix_web::body::{BodySize, EitherBody, MessageBody};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -95,6 +95,7 @@ where
 {
     app.wrap(from_fn(catch_panic))
         .wrap(from_fn(rate_limit::enforce))
+        .wrap(from_fn(load_shed::shed))
         .wrap(cors)
         .wrap(from_fn(json_errors))
         .wrap(TracingLogger::<RequestIdSpan>::new())

@@ -24,6 +24,8 @@ pub struct AppState {
     pub resend_webhook: ResendWebhook,
     /// Remembered medians of GET /metrics (see `MedianCache`).
     pub medians: crate::metrics::MedianCache,
+    /// Load shedding of POST /api/leads (`load_shed`).
+    pub intake_slots: crate::load_shed::IntakeSlots,
     /// Group commit of POST /api/leads.
     pub intake: crate::intake_queue::IntakeQueue,
     /// `None`: the /internal admin routes answer 404.
@@ -56,6 +58,7 @@ impl AppState {
             resend_webhook: ResendWebhook::from_config(config)?,
             admin_secret: config.admin_secret.clone(),
             medians: Default::default(),
+            intake_slots: crate::load_shed::IntakeSlots::new(config.intake_max_in_flight),
             intake: crate::intake_queue::IntakeQueue::start(
                 infra.pool.clone(),
                 infra.orchestrator.relay().clone(),

@@ -341,6 +341,70 @@ async fn a_redis_outage_lets_leads_in_and_limits_come_back_with_redis() {
     api_error(gw.post_lead(&token, 11).await, 429, "rate_limited").await;
 }
 
+/// Past INTAKE_MAX_IN_FLIGHT lead submissions in progress, the next one is
+/// refused at once with 503 and Retry-After, and stores nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn lead_submissions_beyond_the_in_flight_bound_get_503_with_retry_after() {
+    use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+    let redis = TestRedis::new();
+    let gw = start(&redis, &[("INTAKE_MAX_IN_FLIGHT", "2")]).await;
+    let token = gw.token().await;
+    // Two submissions stuck behind a lock on the leads table fill the bound.
+    let mut lock = diesel_async::AsyncPgConnection::establish(&gw._db.url)
+        .await
+        .unwrap();
+    lock.batch_execute("BEGIN; LOCK TABLE leads IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let stuck: Vec<_> = (0..2)
+        .map(|n| {
+            let (client, url, token) = (gw.client.clone(), gw.url("/api/leads"), token.clone());
+            tokio::spawn(async move {
+                client
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&json!({"name": format!("Lead {n}"), "email": format!("lead{n}@acme-dental.com"), "source": "website"}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let refused = tokio::time::timeout(std::time::Duration::from_secs(5), gw.post_lead(&token, 2))
+        .await
+        .expect("answered at once, not queued behind the lock");
+    assert_eq!(header(&refused, "retry-after"), Some("1"));
+    api_error(refused, 503, "overloaded").await;
+    // Other routes are not bounded by lead intake.
+    assert_eq!(gw.get("/health").await.status(), 200);
+
+    lock.batch_execute("COMMIT").await.unwrap();
+    for s in stuck {
+        assert_eq!(s.await.unwrap(), StatusCode::CREATED);
+    }
+    assert_eq!(
+        gw.post_lead(&token, 3).await.status(),
+        201,
+        "slots are freed"
+    );
+    let r = gw
+        .req(Method::GET, "/api/leads?limit=100")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<String> = r.json::<Value>().await.unwrap()["leads"]
+        .as_array()
+        .expect("a page of leads")
+        .iter()
+        .map(|l| l["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names.len(), 3, "the refused lead was not stored: {names:?}");
+    assert!(!names.contains(&"Lead 2".to_owned()));
+}
+
 // ------------------------------------------------------------------ CORS
 
 const APP_ORIGIN: &str = "https://booker.example.com";

@@ -324,7 +324,14 @@ async fn in_production_only_paying_tenants_add_leads() {
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_leads_of_several_tenants_each_get_their_own_answer() {
     let secret = "g".repeat(40);
-    let app = production_app(&secret).await;
+    // All 80 at once: above the default bound on submissions in progress.
+    let app = TestApp::spawn_production(&[
+        ("JWT_SECRET", &secret),
+        ("PAYMENT_MODE", "manual"),
+        ("ADMIN_SECRET", &secret),
+        ("INTAKE_MAX_IN_FLIGHT", "100"),
+    ])
+    .await;
     let paying = insert_tenant(&app, "saas-booker", "active").await;
     let lapsed = insert_tenant(&app, "saas-booker", "canceled").await;
     let other = insert_tenant(&app, "saas-followup", "active").await;

@@ -178,6 +178,9 @@ pub struct Config {
     pub otel_service_name: String,
     pub log_format: LogFormat,
     pub worker_concurrency: usize,
+    /// INTAKE_MAX_IN_FLIGHT: lead submissions the gateway works on at once;
+    /// past it, POST /api/leads answers 503 with Retry-After at once.
+    pub intake_max_in_flight: usize,
     /// A pending event idle this long is taken from its (dead) consumer.
     pub event_claim_idle_ms: u64,
     pub schedules: Schedules,
@@ -383,6 +386,7 @@ impl Config {
                 .unwrap_or_else(|| service.name().into()),
             log_format,
             worker_concurrency: r.number("WORKER_CONCURRENCY", 64, 1..=1024),
+            intake_max_in_flight: r.number("INTAKE_MAX_IN_FLIGHT", 64, 1..=100_000),
             event_claim_idle_ms: r.number("EVENT_CLAIM_IDLE_MS", 30_000, 100..=3_600_000) as u64,
             schedules,
             warnings: Vec::new(),

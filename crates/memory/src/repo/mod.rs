@@ -18,3 +18,10 @@ pub mod suppressions;
 pub mod tenants;
 pub mod users;
 pub mod workflows;
+
+diesel::define_sql_function! {
+    /// SQL's `lower`, as a typed call: unlike an SQL literal, a query using
+    /// it stays in diesel's prepared-statement cache, and it matches the
+    /// `lower(email)` indexes.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}

@@ -1,3 +1,4 @@
+use super::lower;
 use crate::MemoryError;
 use crate::schema::suppressions;
 use diesel::prelude::*;
@@ -13,27 +14,21 @@ pub async fn blocks(
     email: &str,
     marketing: bool,
 ) -> Result<bool, MemoryError> {
-    let email = email.to_lowercase();
     let global = suppressions::tenant_id
         .is_null()
         .and(suppressions::reason.eq_any(["bounced", "complained"]));
-    let mut q = suppressions::table
-        .filter(
-            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = ")
-                .bind::<diesel::sql_types::Text, _>(email),
-        )
-        .into_boxed();
-    q = if marketing {
-        q.filter(global.or(suppressions::tenant_id.eq(tenant_id)))
-    } else {
-        q.filter(
-            global.or(suppressions::tenant_id
-                .eq(tenant_id)
-                .and(suppressions::reason.ne("unsubscribed"))),
-        )
-    };
+    // One statement for both kinds (a bound flag, not two query shapes), so
+    // it is prepared once per connection: it runs for every email sent.
+    let own = suppressions::tenant_id.eq(tenant_id).and(
+        suppressions::reason
+            .ne("unsubscribed")
+            .or(marketing.into_sql::<diesel::sql_types::Bool>()),
+    );
+    let matching = suppressions::table
+        .filter(lower(suppressions::email).eq(email.to_lowercase()))
+        .filter(global.or(own));
     Ok(
-        diesel::select(diesel::dsl::exists(q.select(suppressions::id)))
+        diesel::select(diesel::dsl::exists(matching.select(suppressions::id)))
             .get_result(conn)
             .await?,
     )

@@ -1,8 +1,7 @@
+use super::lower;
 use crate::schema::users;
 use crate::{MemoryError, User};
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 /// The account registered with `email` (any case) on `product`.
@@ -14,11 +13,7 @@ pub async fn find_by_email(
     // Matches the unique index users_product_email_key (product, lower(email)).
     Ok(users::table
         .filter(users::product.eq(product))
-        .filter(
-            sql::<Bool>("lower(email) = lower(")
-                .bind::<Text, _>(email)
-                .sql(")"),
-        )
+        .filter(lower(users::email).eq(lower(email)))
         .select(User::as_select())
         .first(conn)
         .await
