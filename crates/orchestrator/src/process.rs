@@ -9,7 +9,7 @@ use diesel_async::AsyncConnection;
 use memory::repo::leads::LeadChange;
 use memory::repo::steps::StepWrites;
 use memory::{
-    AgentLog, AsyncPgConnection, DbPool, MemoryError, NewActionLog, Transition, Workflow,
+    AgentLog, AsyncPgConnection, DbPool, MemoryError, Message, NewActionLog, Transition, Workflow,
 };
 use shared_types::{AgentDecision, DomainEvent, EventType, WorkflowEventPayload, WorkflowState};
 use std::sync::Arc;
@@ -103,11 +103,11 @@ impl Orchestrator {
     /// Advances the event's workflow by one step, in one transaction. When
     /// that step's next event drives the same workflow again (a qualified
     /// lead is booked or followed up at once), the next step runs in the
-    /// same transaction, on the workflow row already locked, under a
-    /// savepoint; if it fails, only it is undone and its event goes to the
-    /// outbox for the bus to retry. What the steps change on the lead and
-    /// the workflow is written once, with their logs and events, in one
-    /// round trip (`memory::repo::steps`). Provider calls are logged
+    /// same transaction, on the workflow row already locked; if it fails,
+    /// only it is dropped (a booking's own rows under a savepoint) and its
+    /// event goes to the outbox for the bus to retry. What the steps change
+    /// on the lead and the workflow is written once, with their messages,
+    /// logs and events, in one round trip (`memory::repo::steps`). Provider calls are logged
     /// whatever happens; the events that leave the transaction are
     /// published right after commit.
     #[tracing::instrument(skip_all, fields(event.id = %event.id, workflow.id, lead.id))]
@@ -144,12 +144,8 @@ impl Orchestrator {
                     let Some((t, np)) = route(&n)? else { break };
                     let mut chained = Done::default();
                     let before = (ctx.wf.clone(), ctx.lead.clone());
-                    let continued = conn
-                        .transaction(async |c| {
-                            inner
-                                .step(c, &n, np, t, calls_ref, &mut ctx, &mut chained)
-                                .await
-                        })
+                    let continued = inner
+                        .step(conn, &n, np, t, calls_ref, &mut ctx, &mut chained)
                         .await;
                     match continued {
                         Ok((_, after)) => {
@@ -175,6 +171,7 @@ impl Orchestrator {
                         lead: &done.lead,
                         transitions: &done.transitions,
                         agent_logs: &done.agent_logs,
+                        messages: &done.messages,
                         events: &emitted,
                         action_logs: &logs,
                     },
@@ -206,6 +203,7 @@ struct Done {
     lead: LeadChange,
     transitions: Vec<Transition>,
     agent_logs: Vec<AgentLog>,
+    messages: Vec<Message>,
 }
 
 impl Done {
@@ -213,6 +211,7 @@ impl Done {
         self.lead.then(later.lead);
         self.transitions.extend(later.transitions);
         self.agent_logs.extend(later.agent_logs);
+        self.messages.extend(later.messages);
     }
 }
 
@@ -283,7 +282,12 @@ impl Inner {
         let Some(t) = fsm::select(state, trigger, &facts) else {
             return Ok((Outcome::Skipped("no transition applies"), None));
         };
-        let out: StepOutput = steps::run(self, conn, ctx, t, calls).await?;
+        let out: StepOutput = if steps::writes_rows(t) {
+            conn.transaction(async |c| steps::run(self, c, ctx, t, calls).await)
+                .await?
+        } else {
+            steps::run(self, conn, ctx, t, calls).await?
+        };
 
         let (to, emits) = match &out.failure {
             None => (t.to, t.emits),
@@ -326,6 +330,7 @@ impl Inner {
             lead,
             transitions: vec![transition],
             agent_logs: out.agent_log.into_iter().collect(),
+            messages: out.messages,
         });
         let mut next = DomainEvent::for_workflow(
             emits,

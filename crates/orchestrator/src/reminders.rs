@@ -53,7 +53,8 @@ impl Inner {
                     .collect();
                 memory::repo::logs::insert_action_logs(conn, &logs).await?;
                 match sent {
-                    Ok(()) => {
+                    Ok(message) => {
+                        memory::repo::messages::insert(conn, &message).await?;
                         memory::repo::meetings::mark_reminder_sent(
                             conn,
                             meeting.tenant_id,

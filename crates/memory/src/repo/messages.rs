@@ -7,13 +7,24 @@ use uuid::Uuid;
 /// Stores a message; an outbound message whose (workflow, step) is already
 /// stored is left as it was and `false` is returned.
 pub async fn insert(conn: &mut AsyncPgConnection, m: &Message) -> Result<bool, MemoryError> {
-    let n = diesel::insert_into(messages::table)
-        .values(m)
+    Ok(insert_all(conn, std::slice::from_ref(m)).await? == 1)
+}
+
+/// Stores messages; one already stored for its (workflow, step key) is
+/// left as it is. Returns how many were new.
+pub async fn insert_all<C>(conn: &mut C, rows: &[Message]) -> Result<usize, MemoryError>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
+{
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    Ok(diesel::insert_into(messages::table)
+        .values(rows)
         .on_conflict((messages::workflow_id, messages::step_key))
         .do_nothing()
         .execute(conn)
-        .await?;
-    Ok(n == 1)
+        .await?)
 }
 
 pub async fn for_lead(

@@ -4,8 +4,8 @@
 //! one per row.
 
 use super::leads::{self, LeadChange};
-use super::{logs, outbox, workflows};
-use crate::{AgentLog, MemoryError, NewActionLog, Transition, Workflow};
+use super::{logs, messages, outbox, workflows};
+use crate::{AgentLog, MemoryError, Message, NewActionLog, Transition, Workflow};
 use diesel_async::AsyncPgConnection;
 use futures::future::BoxFuture;
 use shared_types::DomainEvent;
@@ -16,13 +16,14 @@ pub struct StepWrites<'a> {
     pub lead: &'a LeadChange,
     pub transitions: &'a [Transition],
     pub agent_logs: &'a [AgentLog],
+    pub messages: &'a [Message],
     pub events: &'a [DomainEvent],
     pub action_logs: &'a [NewActionLog],
 }
 
 /// Call inside a transaction, holding the workflow's row lock.
 pub async fn record(conn: &AsyncPgConnection, w: StepWrites<'_>) -> Result<(), MemoryError> {
-    let mut writes: Vec<BoxFuture<'_, Result<(), MemoryError>>> = Vec::with_capacity(6);
+    let mut writes: Vec<BoxFuture<'_, Result<(), MemoryError>>> = Vec::with_capacity(7);
     if let Some(wf) = w.workflow {
         writes.push(Box::pin(async move {
             let mut c = conn;
@@ -40,6 +41,10 @@ pub async fn record(conn: &AsyncPgConnection, w: StepWrites<'_>) -> Result<(), M
     writes.push(Box::pin(async move {
         let mut c = conn;
         logs::insert_agent_logs(&mut c, w.agent_logs).await
+    }));
+    writes.push(Box::pin(async move {
+        let mut c = conn;
+        messages::insert_all(&mut c, w.messages).await.map(drop)
     }));
     writes.push(Box::pin(async move {
         let mut c = conn;

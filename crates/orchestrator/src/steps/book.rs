@@ -165,10 +165,15 @@ pub(super) async fn run(
     };
     // The meeting stands even if the confirmation cannot be delivered; the
     // refusal is in the action log for the tenant to see.
-    if let Err(why) = send(inner, conn, ctx, email, calls).await? {
-        tracing::warn!(reason = %why, "meeting confirmation not sent");
-    }
+    let messages = match send(inner, conn, ctx, email, calls).await? {
+        Ok(message) => vec![message],
+        Err(why) => {
+            tracing::warn!(reason = %why, "meeting confirmation not sent");
+            Vec::new()
+        }
+    };
     Ok(StepOutput {
+        messages,
         agent_log: Some(agent_log(ctx, AgentType::Scheduler, &run, true)),
         decision: Some(AgentDecision::Scheduler(run.output)),
         acted_at: Some(ctx.now),

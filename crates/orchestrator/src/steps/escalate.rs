@@ -26,8 +26,14 @@ pub(super) async fn run(
         attachments: Vec::new(),
         reply_to: None,
     };
-    if let Err(why) = send(inner, conn, ctx, email, calls).await? {
-        tracing::warn!(reason = %why, "escalation email refused");
+    match send(inner, conn, ctx, email, calls).await? {
+        Ok(message) => Ok(StepOutput {
+            messages: vec![message],
+            ..Default::default()
+        }),
+        Err(why) => {
+            tracing::warn!(reason = %why, "escalation email refused");
+            Ok(StepOutput::default())
+        }
     }
-    Ok(StepOutput::default())
 }

@@ -34,18 +34,21 @@ pub(super) async fn run(
         reply_to: ctx.reply_to(),
     };
     let log = agent_log(ctx, AgentType::Followup, &run, true);
-    if let Err(why) = send(inner, conn, ctx, email, calls).await? {
-        let suppressed = why.contains("suppressed");
-        return Ok(StepOutput {
-            agent_log: Some(log),
-            // A lead who asked not to be contacted is done, not a problem
-            // for the tenant to handle.
-            redirect: suppressed
-                .then_some((WorkflowState::Completed, EventType::WorkflowCompleted)),
-            failure: (!suppressed).then_some(why),
-            ..Default::default()
-        });
-    }
+    let message = match send(inner, conn, ctx, email, calls).await? {
+        Ok(message) => message,
+        Err(why) => {
+            let suppressed = why.contains("suppressed");
+            return Ok(StepOutput {
+                agent_log: Some(log),
+                // A lead who asked not to be contacted is done, not a
+                // problem for the tenant to handle.
+                redirect: suppressed
+                    .then_some((WorkflowState::Completed, EventType::WorkflowCompleted)),
+                failure: (!suppressed).then_some(why),
+                ..Default::default()
+            });
+        }
+    };
     let cadence = &ctx.product.followup;
     let tz = ctx.cadence_tz();
     let next = rules_engine::next_followup_at(ctx.now, attempt, cadence, tz).or_else(|| {
@@ -65,6 +68,7 @@ pub(super) async fn run(
         followup_attempts: Some(attempt as i32),
         next_followup_at: next,
         acted_at: Some(ctx.now),
+        messages: vec![message],
         ..Default::default()
     })
 }

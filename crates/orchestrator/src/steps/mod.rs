@@ -15,7 +15,7 @@ use action_layer::{ActionError, ProviderCall};
 use agents::AgentRun;
 use chrono::{DateTime, Utc};
 use memory::repo::leads::LeadChange;
-use memory::{AgentLog, AsyncPgConnection};
+use memory::{AgentLog, AsyncPgConnection, Message};
 use serde::Serialize;
 use shared_types::{AgentDecision, AgentType, EventType, WorkflowState};
 use uuid::Uuid;
@@ -32,6 +32,8 @@ pub(crate) struct StepOutput {
     pub redirect: Option<(WorkflowState, EventType)>,
     pub followup_attempts: Option<i32>,
     pub next_followup_at: Option<DateTime<Utc>>,
+    /// Emails the step sent, to store with its other writes.
+    pub messages: Vec<Message>,
     /// When the lead got a real action (email accepted, meeting booked).
     pub acted_at: Option<DateTime<Utc>>,
 }
@@ -50,6 +52,13 @@ pub(crate) async fn run(
         (None, WorkflowState::Escalated) => escalate::run(inner, conn, ctx, calls).await,
         (None, _) => Ok(StepOutput::default()),
     }
+}
+
+/// Whether a chained step of this transition writes rows itself (a booking
+/// holds its meeting row), so that its failure must undo them under a
+/// savepoint; other steps only return their writes.
+pub(crate) fn writes_rows(t: &Transition) -> bool {
+    t.agent == Some(AgentType::Scheduler)
 }
 
 /// The agent log row for a run, whichever implementation decided.

@@ -3,19 +3,19 @@ use crate::context::StepContext;
 use crate::emails;
 use crate::process::{Inner, ProcessError};
 use action_layer::ProviderCall;
-use memory::{AsyncPgConnection, Meeting};
+use memory::{AsyncPgConnection, Meeting, Message};
 
 /// Emails the lead a reminder of the meeting: transactional (it still goes
 /// to an unsubscribed lead, never to a bounced address), keyed by the
 /// meeting so that however often it is asked for, the provider sends one.
-/// `Ok(Err(reason))` is a permanent refusal.
+/// Returns the message to store; `Ok(Err(reason))` is a permanent refusal.
 pub(crate) async fn run(
     inner: &Inner,
     conn: &mut AsyncPgConnection,
     ctx: &StepContext,
     meeting: &Meeting,
     calls: &mut Vec<ProviderCall>,
-) -> Result<Result<(), String>, ProcessError> {
+) -> Result<Result<Message, String>, ProcessError> {
     let duration = (meeting.ends_at - meeting.starts_at).num_minutes();
     let email = Email {
         to: &ctx.lead.email,

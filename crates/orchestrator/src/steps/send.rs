@@ -28,15 +28,16 @@ pub(super) struct SendKeys {
 }
 
 /// Sends through the configured mailer with an idempotency key derived from
-/// (workflow, step), then stores the message. `Ok(Err(reason))` is a
-/// permanent refusal (bad address, suppressed); `Err` rolls the step back.
+/// (workflow, step) and returns the message for the caller to store with
+/// its other writes. `Ok(Err(reason))` is a permanent refusal (bad address,
+/// suppressed); `Err` rolls the step back.
 pub(super) async fn send(
     inner: &Inner,
     conn: &mut AsyncPgConnection,
     ctx: &StepContext,
     email: Email<'_>,
     calls: &mut Vec<ProviderCall>,
-) -> Result<Result<(), String>, ProcessError> {
+) -> Result<Result<Message, String>, ProcessError> {
     let keys = SendKeys {
         idempotency: ctx.action_key(&email.step_key),
         message: format!("{}-{}", ctx.wf.step, email.step_key),
@@ -53,7 +54,7 @@ pub(super) async fn send_keyed(
     email: Email<'_>,
     keys: SendKeys,
     calls: &mut Vec<ProviderCall>,
-) -> Result<Result<(), String>, ProcessError> {
+) -> Result<Result<Message, String>, ProcessError> {
     let marketing = email.kind == "marketing";
     if memory::repo::suppressions::blocks(conn, ctx.tenant.id, email.to, marketing).await? {
         return Ok(Err(format!("{} is suppressed", email.kind)));
@@ -101,33 +102,28 @@ pub(super) async fn send_keyed(
         Ok(sent) => sent,
         Err(e) => return classify(e).map(Err),
     };
-    memory::repo::messages::insert(
-        conn,
-        &Message {
-            id: Uuid::new_v4(),
-            tenant_id: ctx.tenant.id,
-            lead_id: ctx.lead.id,
-            workflow_id: Some(ctx.wf.id),
-            direction: "outbound".into(),
-            channel: "email".into(),
-            kind: email.kind.into(),
-            to_address: Some(msg.to),
-            from_address: Some(from),
-            subject: Some(msg.subject),
-            content: msg.text,
-            html: Some(msg.html),
-            step_key: Some(keys.message),
-            status: if sent.provider == "outbox" {
-                "stored"
-            } else {
-                "sent"
-            }
-            .into(),
-            provider: Some(sent.provider.into()),
-            provider_message_id: sent.provider_message_id,
-            created_at: Utc::now(),
-        },
-    )
-    .await?;
-    Ok(Ok(()))
+    Ok(Ok(Message {
+        id: Uuid::new_v4(),
+        tenant_id: ctx.tenant.id,
+        lead_id: ctx.lead.id,
+        workflow_id: Some(ctx.wf.id),
+        direction: "outbound".into(),
+        channel: "email".into(),
+        kind: email.kind.into(),
+        to_address: Some(msg.to),
+        from_address: Some(from),
+        subject: Some(msg.subject),
+        content: msg.text,
+        html: Some(msg.html),
+        step_key: Some(keys.message),
+        status: if sent.provider == "outbox" {
+            "stored"
+        } else {
+            "sent"
+        }
+        .into(),
+        provider: Some(sent.provider.into()),
+        provider_message_id: sent.provider_message_id,
+        created_at: Utc::now(),
+    }))
 }
