@@ -101,7 +101,10 @@ pub async fn run_job(
     infra: &Infra,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<usize>> {
-    run_exclusive(&infra.pool, name.lock_key(), run_unlocked(name, infra, now)).await
+    // Boxed: the jobs' futures nest deeply enough to overflow the compiler's
+    // layout query depth in release builds.
+    let work = Box::pin(run_unlocked(name, infra, now));
+    run_exclusive(&infra.pool, name.lock_key(), work).await
 }
 
 async fn run_unlocked(name: JobName, infra: &Infra, now: DateTime<Utc>) -> anyhow::Result<usize> {
