@@ -18,6 +18,8 @@ use uuid::Uuid;
         (status = 400, description = "validation_failed with fields"),
         (status = 401, description = "unauthorized"),
         (status = 403, description = "subscription_required"),
+        (status = 429, description = "rate_limited, with Retry-After"),
+        (status = 503, description = "overloaded: too many leads in progress; retry after Retry-After (1 s)"),
     ))]
 #[post("/leads")]
 pub async fn create(
