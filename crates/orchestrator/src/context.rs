@@ -49,6 +49,15 @@ impl StepContext {
     ) -> Result<Self, ProcessError> {
         let (lead, tenant) =
             memory::repo::leads::find_with_tenant(conn, wf.tenant_id, wf.lead_id).await?;
+        Self::new(wf, lead, tenant, now)
+    }
+
+    pub fn new(
+        wf: Workflow,
+        lead: Lead,
+        tenant: Tenant,
+        now: DateTime<Utc>,
+    ) -> Result<Self, ProcessError> {
         let product: ProductConfig = serde_json::from_value(wf.product_config.clone())
             .map_err(|e| ProcessError::Permanent(format!("workflow product config: {e}")))?;
         let tz = tenant.timezone.parse().unwrap_or(Tz::UTC);

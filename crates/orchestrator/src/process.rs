@@ -229,26 +229,32 @@ fn route(event: &DomainEvent) -> Result<Option<(Trigger, WorkflowEventPayload)>,
 }
 
 impl Inner {
-    /// Locks the event's workflow and loads what its step needs; the reason
-    /// to skip instead when the delivery is stale or the workflow finished.
+    /// Locks the event's workflow and loads what its step needs, in one
+    /// round trip (the event names the lead and the tenant); the reason to
+    /// skip instead when the delivery is stale or the workflow finished.
     async fn open(
         &self,
         conn: &mut AsyncPgConnection,
         event: &DomainEvent,
         p: WorkflowEventPayload,
     ) -> Result<Result<StepContext, &'static str>, ProcessError> {
-        let wf = memory::repo::workflows::lock(conn, p.workflow_id).await?;
-        if wf.tenant_id != event.tenant_id {
+        let (wf, lead, tenant) =
+            memory::repo::steps::lock_with_lead(conn, p.workflow_id, event.tenant_id, p.lead_id)
+                .await?;
+        if wf.tenant_id != event.tenant_id || wf.lead_id != lead.id {
             return Err(ProcessError::Permanent(
-                "event tenant does not own the workflow".into(),
+                "event tenant or lead does not own the workflow".into(),
             ));
         }
         if let Some(skipped) = skip_reason(&wf, p)? {
             return Ok(Err(skipped));
         }
-        Ok(Ok(
-            StepContext::load(conn, wf, self.settings.clock.now()).await?
-        ))
+        Ok(Ok(StepContext::new(
+            wf,
+            lead,
+            tenant,
+            self.settings.clock.now(),
+        )?))
     }
 
     /// Runs one step on the locked workflow in `ctx`, which it leaves as the

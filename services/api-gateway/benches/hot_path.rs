@@ -164,7 +164,11 @@ async fn main() -> anyhow::Result<()> {
     let db = test_support::TestDatabase::new().await?;
     let prefix = format!("bench-{}", uuid::Uuid::new_v4().simple());
     let emails = EmailLog::default();
-    let fake = MockServer::start().await;
+    // Recording every request would make the fake hold and copy 20,000 bodies.
+    let fake = MockServer::builder()
+        .disable_request_recording()
+        .start()
+        .await;
     Mock::given(method("POST"))
         .and(path("/emails"))
         .respond_with(emails.clone())

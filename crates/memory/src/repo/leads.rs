@@ -172,11 +172,14 @@ where
 /// primary key alone and its tenant checked here: with a tenant condition in
 /// SQL, PostgreSQL's cached generic plan (made while the table was small)
 /// walked all the tenant's leads through a tenant-wide index instead.
-pub async fn find_with_tenant(
-    conn: &mut AsyncPgConnection,
+pub async fn find_with_tenant<C>(
+    conn: &mut C,
     tenant_id: Uuid,
     id: Uuid,
-) -> Result<(Lead, crate::Tenant), MemoryError> {
+) -> Result<(Lead, crate::Tenant), MemoryError>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
+{
     use crate::schema::tenants;
     let (lead, tenant): (Lead, crate::Tenant) = leads::table
         .inner_join(tenants::table)

@@ -1,14 +1,31 @@
-//! What the steps run for one event wrote, sent to PostgreSQL in one round
-//! trip: the statements are pipelined and run in order, inside the caller's
-//! transaction. The worker's hot path pays one round trip here instead of
-//! one per row.
+//! The worker's hot path: what a step reads, and what the steps run for one
+//! event wrote, each sent to PostgreSQL in one round trip. The statements
+//! are pipelined and run in order, inside the caller's transaction, so the
+//! worker pays one round trip for each instead of one per query.
 
 use super::leads::{self, LeadChange};
 use super::{logs, messages, outbox, workflows};
-use crate::{AgentLog, MemoryError, Message, NewActionLog, Transition, Workflow};
+use crate::{AgentLog, Lead, MemoryError, Message, NewActionLog, Tenant, Transition, Workflow};
 use diesel_async::AsyncPgConnection;
 use futures::future::BoxFuture;
 use shared_types::DomainEvent;
+use uuid::Uuid;
+
+/// Locks workflow `workflow_id` for the transaction and reads the lead and
+/// tenant an event names, in one round trip (both queries pipelined).
+pub async fn lock_with_lead(
+    conn: &AsyncPgConnection,
+    workflow_id: Uuid,
+    tenant_id: Uuid,
+    lead_id: Uuid,
+) -> Result<(Workflow, Lead, Tenant), MemoryError> {
+    let (mut c1, mut c2) = (conn, conn);
+    let (wf, (lead, tenant)) = futures::try_join!(
+        workflows::lock(&mut c1, workflow_id),
+        leads::find_with_tenant(&mut c2, tenant_id, lead_id),
+    )?;
+    Ok((wf, lead, tenant))
+}
 
 pub struct StepWrites<'a> {
     /// The workflow as the steps left it; `None` when no step ran.

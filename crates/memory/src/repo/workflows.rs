@@ -7,7 +7,10 @@ use uuid::Uuid;
 
 /// Locks the workflow row until the surrounding transaction ends, so two
 /// workers delivered the same event run one after the other, not together.
-pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Workflow, MemoryError> {
+pub async fn lock<C>(conn: &mut C, id: Uuid) -> Result<Workflow, MemoryError>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
+{
     Ok(workflows::table
         .find(id)
         .select(Workflow::as_select())
