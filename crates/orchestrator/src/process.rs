@@ -107,9 +107,9 @@ impl Orchestrator {
     /// only it is dropped (a booking's own rows under a savepoint) and its
     /// event goes to the outbox for the bus to retry. What the steps change
     /// on the lead and the workflow is written once, with their messages,
-    /// logs and events, in one round trip (`memory::repo::steps`). Provider calls are logged
-    /// whatever happens; the events that leave the transaction are
-    /// published right after commit.
+    /// logs and events, in one round trip (`memory::repo::steps`). Provider
+    /// calls are logged whatever happens; the events that leave the
+    /// transaction are published right after commit.
     #[tracing::instrument(skip_all, fields(event.id = %event.id, workflow.id, lead.id))]
     pub async fn process(&self, event: &DomainEvent) -> Result<Outcome, ProcessError> {
         if event.event_type == EventType::MeetingReminderDue {
