@@ -1,7 +1,6 @@
 //! `followups_due`: the scheduler's half of the follow-up cadence.
 
-use super::paging::{MAX_PAGES, PAGE, enqueue_and_publish};
-use anyhow::Context;
+use super::paging::{PAGE, publish_due};
 use chrono::{DateTime, Utc};
 use core_engine::Infra;
 
@@ -15,25 +14,15 @@ use core_engine::Infra;
 /// were published.
 #[tracing::instrument(skip_all)]
 pub async fn followups_due(infra: &Infra, now: DateTime<Utc>) -> anyhow::Result<usize> {
-    let mut conn = infra.pool.get().await.context("database connection")?;
-    let mut after = None;
-    let mut published = 0;
-    for _ in 0..MAX_PAGES {
-        let rows = memory::repo::scheduling::due_followups(&mut conn, now, after, PAGE)
-            .await
-            .context("reading due follow-ups")?;
-        let Some(last) = rows.last() else { break };
-        after = Some((last.next_followup_at.unwrap_or(now), last.id));
-        let events = rows
-            .iter()
-            .filter_map(|wf| orchestrator::rerun_event(wf, now))
-            .collect();
-        published += enqueue_and_publish(infra, &mut conn, events)
-            .await
-            .context("publishing followup_due")?;
-        if rows.len() < PAGE as usize {
-            break;
-        }
-    }
-    Ok(published)
+    publish_due(
+        infra,
+        "due follow-ups",
+        |mut c, after| async move {
+            let rows = memory::repo::scheduling::due_followups(&mut c, now, after, PAGE).await;
+            (c, rows)
+        },
+        |wf| (wf.next_followup_at.unwrap_or(now), wf.id),
+        |wf| orchestrator::rerun_event(wf, now),
+    )
+    .await
 }

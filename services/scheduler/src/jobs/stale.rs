@@ -1,7 +1,6 @@
 //! `stale_recovery`: workflows that should be moving but are not.
 
-use super::paging::{MAX_PAGES, PAGE, enqueue_and_publish};
-use anyhow::Context;
+use super::paging::{PAGE, publish_due};
 use chrono::{DateTime, Duration, Utc};
 use core_engine::Infra;
 
@@ -19,27 +18,18 @@ pub const STALE_AFTER: Duration = Duration::minutes(10);
 /// are the outbox sweep's. Returns how many events were published.
 #[tracing::instrument(skip_all)]
 pub async fn stale_recovery(infra: &Infra, now: DateTime<Utc>) -> anyhow::Result<usize> {
-    let mut conn = infra.pool.get().await.context("database connection")?;
     let before = now - STALE_AFTER;
-    let mut after = None;
-    let mut published = 0;
-    for _ in 0..MAX_PAGES {
-        let rows = memory::repo::scheduling::stale_workflows(&mut conn, before, after, PAGE)
-            .await
-            .context("reading stale workflows")?;
-        let Some(last) = rows.last() else { break };
-        after = Some((last.updated_at, last.id));
-        let events = rows
-            .iter()
-            .filter_map(|wf| orchestrator::rerun_event(wf, now))
-            .collect();
-        published += enqueue_and_publish(infra, &mut conn, events)
-            .await
-            .context("re-publishing stale workflows")?;
-        if rows.len() < PAGE as usize {
-            break;
-        }
-    }
+    let published = publish_due(
+        infra,
+        "stale workflows",
+        |mut c, after| async move {
+            let rows = memory::repo::scheduling::stale_workflows(&mut c, before, after, PAGE).await;
+            (c, rows)
+        },
+        |wf| (wf.updated_at, wf.id),
+        |wf| orchestrator::rerun_event(wf, now),
+    )
+    .await?;
     if published > 0 {
         shared_types::metrics::add(
             "growthos_stale_workflows_republished_total",
