@@ -17,18 +17,8 @@ mod support;
 
 use shared_types::ProductSlug;
 use support::chrome::Chrome;
-use support::{Gateway, WebApp};
+use support::{Flow, Gateway, WebApp};
 use test_support::fakes::{invoice_object, stripe_event};
-
-struct Flow {
-    product: ProductSlug,
-    /// The product's own column of the leads table, for a hot lead.
-    column: (&'static str, &'static str),
-    scores: bool,
-    books: bool,
-    /// A metrics card only this product shows.
-    metric: &'static str,
-}
 
 const HOT_LEAD: &[(&str, &str)] = &[
     ("name", "Dana Whitfield"),
@@ -376,36 +366,15 @@ async fn journey(flow: Flow) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn booker_in_chromium() {
-    journey(Flow {
-        product: ProductSlug::Booker,
-        column: ("Meeting", "Booked"),
-        scores: true,
-        books: true,
-        metric: "Meetings booked",
-    })
-    .await;
+    journey(Flow::of(ProductSlug::Booker)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leadqualifier_in_chromium() {
-    journey(Flow {
-        product: ProductSlug::LeadQualifier,
-        column: ("Qualification", "Hot"),
-        scores: true,
-        books: false,
-        metric: "Disqualified leads",
-    })
-    .await;
+    journey(Flow::of(ProductSlug::LeadQualifier)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn followup_in_chromium() {
-    journey(Flow {
-        product: ProductSlug::FollowUp,
-        column: ("Follow-up", "Following up"),
-        scores: false,
-        books: false,
-        metric: "Follow-ups sent",
-    })
-    .await;
+    journey(Flow::of(ProductSlug::FollowUp)).await;
 }

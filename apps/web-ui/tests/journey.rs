@@ -9,19 +9,8 @@ mod support;
 
 use serde_json::json;
 use shared_types::ProductSlug;
-use support::{Browser, Gateway, WebApp, json_of, public_url};
+use support::{Browser, Flow, Gateway, WebApp, json_of, public_url};
 use test_support::fakes::{invoice_object, stripe_event};
-
-struct Flow {
-    product: ProductSlug,
-    /// The product's own column of the leads table, for a hot lead.
-    column: (&'static str, &'static str),
-    /// Whether the hot lead gets a score (the product has a qualifier).
-    scores: bool,
-    books: bool,
-    /// A metrics card only this product shows.
-    metric: &'static str,
-}
 
 const HOT_LEAD: &[(&str, &str)] = &[
     ("name", "Dana Whitfield"),
@@ -356,38 +345,17 @@ async fn journey(flow: Flow) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn booker_journey_in_the_app() {
-    journey(Flow {
-        product: ProductSlug::Booker,
-        column: ("Meeting", "Booked"),
-        scores: true,
-        books: true,
-        metric: "Meetings booked",
-    })
-    .await;
+    journey(Flow::of(ProductSlug::Booker)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leadqualifier_journey_in_the_app() {
-    journey(Flow {
-        product: ProductSlug::LeadQualifier,
-        column: ("Qualification", "Hot"),
-        scores: true,
-        books: false,
-        metric: "Disqualified leads",
-    })
-    .await;
+    journey(Flow::of(ProductSlug::LeadQualifier)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn followup_journey_in_the_app() {
-    journey(Flow {
-        product: ProductSlug::FollowUp,
-        column: ("Follow-up", "Following up"),
-        scores: false,
-        books: false,
-        metric: "Follow-ups sent",
-    })
-    .await;
+    journey(Flow::of(ProductSlug::FollowUp)).await;
 }
 
 /// A session of one product is refused by another product's app, even

@@ -21,6 +21,42 @@ use test_support::{TestDatabase, TestRedis};
 use uuid::Uuid;
 use web_ui::{AppConfig, Application};
 
+/// What the journey of one product checks that the others' do not.
+pub struct Flow {
+    pub product: ProductSlug,
+    /// The product's own column of the leads table, for a hot lead.
+    pub column: (&'static str, &'static str),
+    /// Whether the hot lead gets a score (the product has a qualifier).
+    pub scores: bool,
+    pub books: bool,
+    /// A metrics card only this product shows.
+    pub metric: &'static str,
+}
+
+impl Flow {
+    pub fn of(product: ProductSlug) -> Self {
+        let (column, scores, books, metric) = match product {
+            ProductSlug::Booker => (("Meeting", "Booked"), true, true, "Meetings booked"),
+            ProductSlug::LeadQualifier => {
+                (("Qualification", "Hot"), true, false, "Disqualified leads")
+            }
+            ProductSlug::FollowUp => (
+                ("Follow-up", "Following up"),
+                false,
+                false,
+                "Follow-ups sent",
+            ),
+        };
+        Self {
+            product,
+            column,
+            scores,
+            books,
+            metric,
+        }
+    }
+}
+
 /// The public URL the test apps believe they have.
 pub fn public_url(product: ProductSlug) -> String {
     let port = web_ui::config::url_var(product).1;
