@@ -1,6 +1,6 @@
 //! Dashboard, Stripe Checkout and its return pages, metrics.
 
-use super::{check_csrf, failed, signed_in};
+use super::{failed, signed_in, signed_in_post};
 use crate::session::Ctx;
 use crate::views::{self, Values};
 use actix_web::http::header;
@@ -28,10 +28,7 @@ pub async fn dashboard(mut ctx: Ctx) -> HttpResponse {
 
 /// Activate: a Stripe Checkout Session, then the browser goes to Stripe.
 pub async fn activate(mut ctx: Ctx, form: web::Form<Values>) -> HttpResponse {
-    if let Err(r) = check_csrf(&ctx, &form) {
-        return *r;
-    }
-    let token = match signed_in(&ctx) {
+    let token = match signed_in_post(&ctx, &form) {
         Ok(t) => t,
         Err(r) => return *r,
     };

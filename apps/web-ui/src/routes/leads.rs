@@ -1,6 +1,6 @@
 //! The leads table and form, one lead, closing a lead.
 
-use super::{check_csrf, failed, signed_in, value};
+use super::{failed, signed_in, signed_in_post, value};
 use crate::gateway::GatewayError;
 use crate::session::Ctx;
 use crate::views::{self, Errors, METADATA_FIELDS, Values};
@@ -78,10 +78,7 @@ fn lead_body(form: &Values) -> Result<Value, Errors> {
 
 pub async fn create(mut ctx: Ctx, form: web::Form<Values>) -> HttpResponse {
     let form = form.into_inner();
-    if let Err(r) = check_csrf(&ctx, &form) {
-        return *r;
-    }
-    let token = match signed_in(&ctx) {
+    let token = match signed_in_post(&ctx, &form) {
         Ok(t) => t,
         Err(r) => return *r,
     };
@@ -147,10 +144,7 @@ pub async fn set_status(
     id: web::Path<String>,
     form: web::Form<Values>,
 ) -> HttpResponse {
-    if let Err(r) = check_csrf(&ctx, &form) {
-        return *r;
-    }
-    let token = match signed_in(&ctx) {
+    let token = match signed_in_post(&ctx, &form) {
         Ok(t) => t,
         Err(r) => return *r,
     };

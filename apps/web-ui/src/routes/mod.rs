@@ -79,6 +79,13 @@ fn signed_in(ctx: &Ctx) -> Result<String, Box<HttpResponse>> {
         .ok_or_else(|| Box::new(ctx.redirect("/login")))
 }
 
+/// A signed-in user's POST: its CSRF token checked, then the session's API
+/// token.
+fn signed_in_post(ctx: &Ctx, form: &Values) -> Result<String, Box<HttpResponse>> {
+    check_csrf(ctx, form)?;
+    signed_in(ctx)
+}
+
 /// Every POST: refused unless it carries this session's CSRF token.
 fn check_csrf(ctx: &Ctx, form: &Values) -> Result<(), Box<HttpResponse>> {
     if ctx.csrf_ok(form.get("csrf").map(String::as_str)) {

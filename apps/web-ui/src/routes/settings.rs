@@ -1,6 +1,6 @@
 //! Settings: business details and API keys.
 
-use super::{check_csrf, failed, signed_in, value};
+use super::{failed, signed_in, signed_in_post, value};
 use crate::gateway::GatewayError;
 use crate::session::Ctx;
 use crate::views::{self, DAYS, Errors, SettingsView, Values, settings_values};
@@ -99,10 +99,7 @@ fn settings_body(form: &Values) -> Result<Value, Errors> {
 
 pub async fn save(mut ctx: Ctx, form: web::Form<Values>) -> HttpResponse {
     let form = form.into_inner();
-    if let Err(r) = check_csrf(&ctx, &form) {
-        return *r;
-    }
-    let token = match signed_in(&ctx) {
+    let token = match signed_in_post(&ctx, &form) {
         Ok(t) => t,
         Err(r) => return *r,
     };
@@ -131,10 +128,7 @@ pub async fn save(mut ctx: Ctx, form: web::Form<Values>) -> HttpResponse {
 }
 
 pub async fn create_key(mut ctx: Ctx, form: web::Form<Values>) -> HttpResponse {
-    if let Err(r) = check_csrf(&ctx, &form) {
-        return *r;
-    }
-    let token = match signed_in(&ctx) {
+    let token = match signed_in_post(&ctx, &form) {
         Ok(t) => t,
         Err(r) => return *r,
     };
@@ -167,10 +161,7 @@ pub async fn revoke_key(
     id: web::Path<String>,
     form: web::Form<Values>,
 ) -> HttpResponse {
-    if let Err(r) = check_csrf(&ctx, &form) {
-        return *r;
-    }
-    let token = match signed_in(&ctx) {
+    let token = match signed_in_post(&ctx, &form) {
         Ok(t) => t,
         Err(r) => return *r,
     };
