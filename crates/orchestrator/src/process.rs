@@ -142,21 +142,17 @@ impl Orchestrator {
                 let mut emitted = Vec::new();
                 while let Some(mut n) = next.take_if(|n| n.event_type.drives_workflow()) {
                     let Some((t, np)) = route(&n)? else { break };
-                    let mut chained = Done::default();
-                    let before = (ctx.wf.clone(), ctx.lead.clone());
                     let continued = inner
-                        .step(conn, &n, np, t, calls_ref, &mut ctx, &mut chained)
+                        .step(conn, &n, np, t, calls_ref, &mut ctx, &mut done)
                         .await;
                     match continued {
                         Ok((_, after)) => {
                             next = after;
-                            done.then(chained);
                             // No worker needs to lock the workflow to find
                             // out that this step has run.
                             n.handled = true;
                         }
                         Err(e) => {
-                            (ctx.wf, ctx.lead) = before;
                             tracing::warn!(error = %e, event.id = %n.id, "next step deferred to the event bus");
                         }
                     }
@@ -258,7 +254,9 @@ impl Inner {
     }
 
     /// Runs one step on the locked workflow in `ctx`, which it leaves as the
-    /// step left the workflow and lead; the writes go to `done`.
+    /// step left the workflow and lead; the writes go to `done`. Both change
+    /// only once nothing can fail any more, so a failed step leaves them as
+    /// they were (the chained step relies on it).
     #[allow(clippy::too_many_arguments)]
     async fn step(
         &self,
