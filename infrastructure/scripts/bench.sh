@@ -10,4 +10,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --release --bins -q
-BENCH_BIN_DIR="$PWD/target/release" cargo bench -q -p api-gateway --bench hot_path
+BENCH_BIN_DIR="${CARGO_TARGET_DIR:-$PWD/target}/release" cargo bench -q -p api-gateway --bench hot_path

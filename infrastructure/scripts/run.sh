@@ -11,7 +11,8 @@ PROFILE=${PROFILE:-debug}
 
 bash infrastructure/scripts/deps.sh up
 if [ "$PROFILE" = release ]; then cargo build --release --bins -q; else cargo build --bins -q; fi
-BIN=$ROOT/target/$PROFILE
+# Where cargo put the binaries: CARGO_TARGET_DIR when set.
+BIN=${CARGO_TARGET_DIR:-$ROOT/target}/$PROFILE
 mkdir -p "$LOGS"
 
 export APP_ENV=${APP_ENV:-development}
