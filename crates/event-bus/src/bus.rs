@@ -251,15 +251,24 @@ impl EventBus {
     }
 
     pub async fn ack(&self, d: &Delivery) -> Result<(), BusError> {
+        self.ack_all(&[d]).await
+    }
+
+    /// Acks deliveries in one call.
+    pub async fn ack_all(&self, ds: &[&Delivery]) -> Result<(), BusError> {
+        if ds.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<&str> = ds.iter().map(|d| d.entry_id.as_str()).collect();
         let mut c = self.conn().await?;
-        let r: RedisResult<i64> = c
-            .xack(&self.keys.stream, &self.cfg.group, &[&d.entry_id])
-            .await;
+        let r: RedisResult<i64> = c.xack(&self.keys.stream, &self.cfg.group, &ids).await;
         self.settle(r)?;
-        metrics::inc(
-            "growthos_events_consumed_total",
-            &[("type", d.event.event_type.as_str())],
-        );
+        for d in ds {
+            metrics::inc(
+                "growthos_events_consumed_total",
+                &[("type", d.event.event_type.as_str())],
+            );
+        }
         Ok(())
     }
 

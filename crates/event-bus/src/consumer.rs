@@ -1,5 +1,6 @@
-//! The consumer loop: read, hand each event to the handler on its own task
-//! (bounded concurrency), then ack, retry later or dead-letter by outcome.
+//! The consumer loop: read, hand the events read together to the handler
+//! as a batch on its own task (bounded concurrency), then ack, retry later
+//! or dead-letter each by its outcome.
 
 use crate::bus::{Delivery, EventBus};
 use crate::trace::set_parent_from;
@@ -23,6 +24,16 @@ pub enum HandlerError {
 
 pub trait Handler: Send + Sync + 'static {
     fn handle(&self, event: &DomainEvent) -> impl Future<Output = Result<(), HandlerError>> + Send;
+
+    /// Handles events read together; one result per event, in order. By
+    /// default each on its own, side by side; a handler that can share work
+    /// between them (one transaction for all) overrides it.
+    fn handle_batch(
+        &self,
+        events: &[DomainEvent],
+    ) -> impl Future<Output = Vec<Result<(), HandlerError>>> + Send {
+        futures::future::join_all(events.iter().map(|e| self.handle(e)))
+    }
 }
 
 /// Unix milliseconds of the consumer loop's last turn, for readiness.
@@ -52,7 +63,11 @@ const TRIM_EVERY: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone)]
 pub struct ConsumerOptions {
     pub consumer: String,
+    /// Events in flight at most.
     pub concurrency: usize,
+    /// Events handed to the handler together at most. Batches form only
+    /// when events wait: a quiet stream hands them over one by one.
+    pub batch_size: usize,
     /// Longest a read blocks; also bounds heartbeat age while idle.
     pub block: Duration,
     /// How often due retries are promoted and dead consumers' work reclaimed.
@@ -66,6 +81,7 @@ impl ConsumerOptions {
         Self {
             consumer: consumer.into(),
             concurrency: 32,
+            batch_size: 16,
             // Below redis-rs's default 500 ms response timeout, so an idle
             // blocking read returns empty instead of timing out.
             block: Duration::from_millis(250),
@@ -112,16 +128,19 @@ pub async fn run_consumer<H: Handler>(
             r = bus.read(&opts.consumer, free, opts.block) => r,
         };
         match read {
-            Ok(batch) => {
-                for d in batch {
+            Ok(mut read) => {
+                while !read.is_empty() {
+                    let batch: Vec<Delivery> = read
+                        .drain(..read.len().min(opts.batch_size.max(1)))
+                        .collect();
                     let permit = permits
                         .clone()
-                        .acquire_owned()
+                        .acquire_many_owned(batch.len() as u32)
                         .await
                         .expect("semaphore open");
                     let (bus, handler) = (bus.clone(), handler.clone());
                     tokio::spawn(async move {
-                        dispatch(&bus, handler.as_ref(), d).await;
+                        dispatch_batch(&bus, handler.as_ref(), batch).await;
                         drop(permit);
                     });
                 }
@@ -161,9 +180,8 @@ async fn maintenance(bus: &EventBus, consumer: &str) {
     }
 }
 
-/// Hands one delivery to the handler and settles it by the outcome: ack,
-/// retry later, or dead-letter.
-pub async fn dispatch<H: Handler>(bus: &EventBus, handler: &H, d: Delivery) {
+/// The span of one event's handling, in the trace the event was published in.
+fn event_span(d: &Delivery) -> tracing::Span {
     let span = tracing::info_span!(
         "event",
         event.id = %d.event.id,
@@ -172,19 +190,45 @@ pub async fn dispatch<H: Handler>(bus: &EventBus, handler: &H, d: Delivery) {
         tenant.id = %d.event.tenant_id,
     );
     set_parent_from(&span, d.event.traceparent.as_deref());
+    span
+}
+
+/// Hands deliveries read together to the handler and settles each by its
+/// outcome: the handled ones are acked in one call, the others retried
+/// later or dead-lettered.
+pub async fn dispatch_batch<H: Handler>(bus: &EventBus, handler: &H, batch: Vec<Delivery>) {
+    let span = match batch.as_slice() {
+        [d] => event_span(d),
+        _ => tracing::info_span!("events", count = batch.len()),
+    };
     async {
-        let outcome = match handler.handle(&d.event).await {
-            Ok(()) => bus.ack(&d).await.map(|_| ()),
-            Err(HandlerError::Transient(why)) => {
-                tracing::warn!(error = %why, "event failed; will retry");
-                bus.retry_later(&d, &why).await.map(|_| ())
+        let events: Vec<DomainEvent> = batch.iter().map(|d| d.event.clone()).collect();
+        let outcomes = handler.handle_batch(&events).await;
+        let mut handled = Vec::with_capacity(batch.len());
+        for (d, outcome) in batch.iter().zip(outcomes) {
+            let settled = match outcome {
+                Ok(()) => {
+                    handled.push(d);
+                    continue;
+                }
+                Err(HandlerError::Transient(why)) => {
+                    async {
+                        tracing::warn!(error = %why, "event failed; will retry");
+                        bus.retry_later(d, &why).await.map(drop)
+                    }
+                    .instrument(event_span(d))
+                    .await
+                }
+                Err(HandlerError::Permanent(why)) => bus.dead_letter(d, &why).await,
+            };
+            if let Err(e) = settled {
+                // The entry stays pending and is reclaimed later; handlers
+                // are idempotent, so the second run changes nothing.
+                tracing::error!(error = %e, event.id = %d.event.id, "could not settle event");
             }
-            Err(HandlerError::Permanent(why)) => bus.dead_letter(&d, &why).await,
-        };
-        if let Err(e) = outcome {
-            // The entry stays pending and is reclaimed later; handlers are
-            // idempotent, so the second run changes nothing.
-            tracing::error!(error = %e, "could not settle event");
+        }
+        if let Err(e) = bus.ack_all(&handled).await {
+            tracing::error!(error = %e, count = handled.len(), "could not ack events");
         }
     }
     .instrument(span)

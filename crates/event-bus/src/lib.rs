@@ -11,6 +11,8 @@ mod shared;
 mod trace;
 
 pub use bus::{Backlog, BusConfig, BusError, DeadLetter, Delivery, EventBus};
-pub use consumer::{ConsumerOptions, Handler, HandlerError, Heartbeat, dispatch, run_consumer};
+pub use consumer::{
+    ConsumerOptions, Handler, HandlerError, Heartbeat, dispatch_batch, run_consumer,
+};
 pub use shared::SharedConnection;
 pub use trace::{current_traceparent, set_parent_from};

@@ -159,6 +159,80 @@ async fn the_consumer_loop_retries_and_then_acks() {
     assert!(heartbeat.age().unwrap() < Duration::from_secs(5));
 }
 
+/// Records the batches it is handed; fails the events whose payload says so.
+#[derive(Default)]
+struct BatchRecorder {
+    batches: std::sync::Mutex<Vec<Vec<Uuid>>>,
+}
+
+impl Handler for BatchRecorder {
+    async fn handle(&self, _: &DomainEvent) -> Result<(), HandlerError> {
+        unreachable!("the consumer hands events over in batches")
+    }
+
+    async fn handle_batch(&self, events: &[DomainEvent]) -> Vec<Result<(), HandlerError>> {
+        self.batches
+            .lock()
+            .unwrap()
+            .push(events.iter().map(|e| e.id).collect());
+        events
+            .iter()
+            .map(|e| match e.payload["fail"].as_bool() {
+                Some(true) => Err(HandlerError::Permanent("told to fail".into())),
+                _ => Ok(()),
+            })
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn waiting_events_reach_the_handler_in_batches_and_each_is_settled() {
+    let redis = TestRedis::new();
+    let bus = bus(&redis);
+    bus.ensure_group().await.unwrap();
+    let mut events: Vec<DomainEvent> = (0..10).map(|_| event()).collect();
+    events[3].payload = serde_json::json!({"fail": true});
+    bus.publish_all(&events).await.unwrap();
+    let handler = Arc::new(BatchRecorder::default());
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let mut opts = ConsumerOptions::new("c1");
+    opts.batch_size = 4;
+    opts.block = Duration::from_millis(20);
+    let task = tokio::spawn(run_consumer(
+        bus.clone(),
+        handler.clone(),
+        opts,
+        Heartbeat::default(),
+        rx,
+    ));
+    for _ in 0..200 {
+        let handled: usize = handler.batches.lock().unwrap().iter().map(Vec::len).sum();
+        if handled == 10 && bus.in_flight().await.unwrap() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tx.send(true).unwrap();
+    task.await.unwrap();
+    let batches = handler.batches.lock().unwrap().clone();
+    assert_eq!(
+        batches.iter().map(Vec::len).collect::<Vec<_>>(),
+        vec![4, 4, 2],
+        "ten waiting events, at most four at a time"
+    );
+    assert_eq!(
+        batches.concat(),
+        events.iter().map(|e| e.id).collect::<Vec<_>>(),
+        "in stream order"
+    );
+    assert_eq!(bus.in_flight().await.unwrap(), 0, "every event settled");
+    let dead = bus.dead_letters(10).await.unwrap();
+    assert_eq!(
+        dead.iter().map(|d| d.event.id).collect::<Vec<_>>(),
+        vec![events[3].id]
+    );
+}
+
 #[tokio::test]
 async fn trimming_drops_acknowledged_entries_and_keeps_unread_and_pending_ones() {
     use deadpool_redis::redis::AsyncCommands;

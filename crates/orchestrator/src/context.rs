@@ -5,7 +5,8 @@ use action_layer::{Calendar, Mailer, WebhookSender};
 use agents::{Agents, LeadContext};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use memory::{AsyncPgConnection, Lead, Tenant, Workflow};
+use memory::repo::suppressions::Blocks;
+use memory::{AsyncPgConnection, Lead, MemoryError, Tenant, Workflow};
 use shared_types::{BusinessHours, LeadEmail, LeadProfile, ProductConfig};
 
 /// The provider-facing parts, each with its embedded default.
@@ -36,26 +37,35 @@ pub(crate) struct StepContext {
     pub wf: Workflow,
     pub lead: Lead,
     pub tenant: Tenant,
+    /// What the lead's suppressions block.
+    pub lead_blocks: Blocks,
     pub product: ProductConfig,
     pub tz: Tz,
     pub now: DateTime<Utc>,
 }
 
 impl StepContext {
+    /// The context of a workflow whose lead the caller has not read.
     pub async fn load(
         conn: &mut AsyncPgConnection,
         wf: Workflow,
         now: DateTime<Utc>,
     ) -> Result<Self, ProcessError> {
-        let (lead, tenant) =
-            memory::repo::leads::find_with_tenant(conn, wf.tenant_id, wf.lead_id).await?;
-        Self::new(wf, lead, tenant, now)
+        let (lead, tenant) = memory::repo::leads::with_tenants(conn, &[wf.lead_id])
+            .await?
+            .into_iter()
+            .find(|(lead, _)| lead.tenant_id == wf.tenant_id)
+            .ok_or(MemoryError::NotFound)?;
+        let blocks = memory::repo::suppressions::blocks_of_leads(conn, &[lead.id]).await?;
+        let lead_blocks = blocks.get(&lead.id).copied().unwrap_or_default();
+        Self::new(wf, lead, tenant, lead_blocks, now)
     }
 
     pub fn new(
         wf: Workflow,
         lead: Lead,
         tenant: Tenant,
+        lead_blocks: Blocks,
         now: DateTime<Utc>,
     ) -> Result<Self, ProcessError> {
         let product: ProductConfig = serde_json::from_value(wf.product_config.clone())
@@ -65,6 +75,7 @@ impl StepContext {
             wf,
             lead,
             tenant,
+            lead_blocks,
             product,
             tz,
             now,

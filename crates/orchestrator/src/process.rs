@@ -1,18 +1,22 @@
-//! `Orchestrator::process`: one event, one workflow step, one transaction.
+//! `Orchestrator::process_batch`: events read together, one workflow step
+//! each (and the steps those lead straight to), one transaction.
 
 use crate::context::{Providers, Settings, StepContext};
 use crate::fsm::{self, Facts, Trigger};
 use crate::relay::OutboxRelay;
 use crate::steps::{self, StepOutput};
 use action_layer::ProviderCall;
+use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
-use memory::repo::leads::LeadChange;
-use memory::repo::steps::StepWrites;
+use memory::repo::leads::{LeadChange, LeadUpdate};
+use memory::repo::steps::{Opened, StepWrites};
 use memory::{
-    AgentLog, AsyncPgConnection, DbPool, MemoryError, Message, NewActionLog, Transition, Workflow,
+    AgentLog, DbPool, Lead, MemoryError, Message, NewActionLog, Tenant, Transition, Workflow,
 };
 use shared_types::{AgentDecision, DomainEvent, EventType, WorkflowEventPayload, WorkflowState};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use tracing::Instrument;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,97 +104,96 @@ impl Orchestrator {
         &self.inner.settings.clock
     }
 
-    /// Advances the event's workflow by one step, in one transaction. When
-    /// that step's next event drives the same workflow again (a qualified
-    /// lead is booked or followed up at once), the next step runs in the
-    /// same transaction, on the workflow row already locked; if it fails,
-    /// only it is dropped (a booking's own rows under a savepoint) and its
-    /// event goes to the outbox for the bus to retry. What the steps change
-    /// on the lead and the workflow is written once, with their messages,
-    /// logs and events, in one round trip (`memory::repo::steps`). Provider
-    /// calls are logged whatever happens; the events that leave the
-    /// transaction are published right after commit.
-    #[tracing::instrument(skip_all, fields(event.id = %event.id, workflow.id, lead.id))]
+    /// Advances one event's workflow: `process_batch` of one.
     pub async fn process(&self, event: &DomainEvent) -> Result<Outcome, ProcessError> {
-        if event.event_type == EventType::MeetingReminderDue {
-            return self.inner.remind(event).await;
-        }
-        let Some((trigger, p)) = route(event)? else {
-            return Ok(Outcome::Skipped("notification or already handled event"));
-        };
-        let span = tracing::Span::current();
-        span.record("workflow.id", tracing::field::display(p.workflow_id));
-        span.record("lead.id", tracing::field::display(p.lead_id));
+        self.process_batch(std::slice::from_ref(event))
+            .await
+            .pop()
+            .expect("one result per event")
+    }
 
-        let mut conn = self.inner.pool.get().await.map_err(MemoryError::from)?;
-        let mut calls = Vec::new();
-        let inner = &self.inner;
-        let calls_ref = &mut calls;
-        let result = conn
-            .transaction(async move |conn| {
-                let mut ctx = match inner.open(conn, event, p).await? {
-                    Ok(ctx) => ctx,
-                    Err(skipped) => return Ok((Outcome::Skipped(skipped), Vec::new())),
-                };
-                let mut done = Done::default();
-                let (outcome, mut next) = inner
-                    .step(conn, event, p, trigger, calls_ref, &mut ctx, &mut done)
-                    .await?;
-                // Every emitted event is published, the ones consumed here
-                // too (webhooks and metrics want lead_qualified); a worker
-                // receiving a consumed one finds its step passed and skips it.
-                let mut emitted = Vec::new();
-                while let Some(mut n) = next.take_if(|n| n.event_type.drives_workflow()) {
-                    let Some((t, np)) = route(&n)? else { break };
-                    let continued = inner
-                        .step(conn, &n, np, t, calls_ref, &mut ctx, &mut done)
-                        .await;
-                    match continued {
-                        Ok((_, after)) => {
-                            next = after;
-                            // No worker needs to lock the workflow to find
-                            // out that this step has run.
-                            n.handled = true;
-                        }
-                        Err(e) => {
-                            tracing::warn!(error = %e, event.id = %n.id, "next step deferred to the event bus");
-                        }
+    /// Advances the workflow of each event by one step, all in one
+    /// transaction: the workflows are locked and their leads read in one
+    /// round trip, the steps run side by side (their agent and provider
+    /// calls overlap), and what they wrote goes to PostgreSQL in one more.
+    /// When a step's next event drives the same workflow again (a qualified
+    /// lead is booked or followed up at once), the next step runs in the
+    /// same transaction on the workflow already locked; if it fails, only it
+    /// is dropped (a booking's rows under a savepoint) and its event goes to
+    /// the outbox for the bus to retry. A step's failure fails its event
+    /// only. Should the batch not commit, its events run again one by one,
+    /// so one bad event cannot hold the others back (provider calls are
+    /// idempotent by key: the second run's email is the same email).
+    /// Provider calls are logged whatever happens; the events that leave the
+    /// transaction are published right after commit. One result per event,
+    /// in order.
+    #[tracing::instrument(skip_all, fields(events = events.len()))]
+    pub async fn process_batch(
+        &self,
+        events: &[DomainEvent],
+    ) -> Vec<Result<Outcome, ProcessError>> {
+        let mut results: Vec<Option<Result<Outcome, ProcessError>>> =
+            events.iter().map(|_| None).collect();
+        let (mut together, mut alone) = (Vec::new(), Vec::new());
+        let mut workflows = HashSet::new();
+        for (index, event) in events.iter().enumerate() {
+            if event.event_type == EventType::MeetingReminderDue {
+                results[index] = Some(self.inner.remind(event).await);
+                continue;
+            }
+            match route(event) {
+                Ok(Some((_, p))) => {
+                    let item = Item { index, event, p };
+                    // A second event for one workflow waits for the first
+                    // to commit: it would wait for the row lock anyway.
+                    if workflows.insert(p.workflow_id) {
+                        together.push(item);
+                    } else {
+                        alone.push(item);
                     }
-                    emitted.push(n);
                 }
-                emitted.extend(next);
-                let logs = action_logs(event.tenant_id, p, calls_ref);
-                memory::repo::steps::record(
-                    conn,
-                    StepWrites {
-                        workflow: (!done.transitions.is_empty()).then_some(&ctx.wf),
-                        lead: &done.lead,
-                        transitions: &done.transitions,
-                        agent_logs: &done.agent_logs,
-                        messages: &done.messages,
-                        events: &emitted,
-                        action_logs: &logs,
-                    },
-                )
-                .await?;
-                Ok::<_, ProcessError>((outcome, emitted))
-            })
-            .await;
-        // The calls were logged in the transaction; if it did not commit,
-        // they happened all the same and are logged now.
-        if result.is_err() && !calls.is_empty() {
-            let logs = action_logs(event.tenant_id, p, &calls);
-            if let Err(e) = memory::repo::logs::insert_action_logs(&mut conn, &logs).await {
-                tracing::error!(error = %e, "could not record provider calls");
+                Ok(None) => {
+                    results[index] = Some(Ok(Outcome::Skipped(
+                        "notification or already handled event",
+                    )))
+                }
+                Err(e) => results[index] = Some(Err(e)),
             }
         }
-        drop(conn);
-        let (outcome, emitted) = result?;
-        if let Err(e) = self.inner.relay.publish_now(&emitted).await {
-            tracing::warn!(error = %e, "fast publish failed; the outbox sweep will relay it");
+        if !together.is_empty() {
+            match self.inner.run(&together).await {
+                Ok(outcomes) => {
+                    for (item, outcome) in together.iter().zip(outcomes) {
+                        results[item.index] = Some(outcome);
+                    }
+                }
+                Err(e) if together.len() == 1 => results[together[0].index] = Some(Err(e)),
+                Err(e) => {
+                    tracing::warn!(error = %e, count = together.len(), "batch did not commit; its events run one by one");
+                    alone.splice(0..0, together);
+                }
+            }
         }
-        Ok(outcome)
+        for item in &alone {
+            let outcome = self.inner.run(std::slice::from_ref(item)).await;
+            results[item.index] = Some(
+                outcome
+                    .map(|mut o| o.pop().expect("one result per event"))
+                    .and_then(|o| o),
+            );
+        }
+        results
+            .into_iter()
+            .map(|r| r.expect("every event has a result"))
+            .collect()
     }
+}
+
+/// An event that drives a workflow, at `index` in its batch.
+struct Item<'e> {
+    index: usize,
+    event: &'e DomainEvent,
+    p: WorkflowEventPayload,
 }
 
 /// What the steps run for one event did, written when the last has run.
@@ -202,97 +205,123 @@ struct Done {
     messages: Vec<Message>,
 }
 
-impl Done {
-    fn then(&mut self, later: Done) {
-        self.lead.then(later.lead);
-        self.transitions.extend(later.transitions);
-        self.agent_logs.extend(later.agent_logs);
-        self.messages.extend(later.messages);
-    }
+/// One event's workflow as its steps advance it within a batch.
+struct Run {
+    /// Where the outcome goes among the batch's results.
+    slot: usize,
+    ctx: StepContext,
+    done: Done,
+    calls: Vec<ProviderCall>,
+    /// The event the next step runs for; `None` once the chain has ended.
+    pending: Option<DomainEvent>,
+    /// Whether `pending` was emitted by a step here (its failure defers it
+    /// to the bus) rather than given to the batch (its failure fails it).
+    chained: bool,
+    /// The transition `pending` takes this round.
+    planned: Option<&'static fsm::Transition>,
+    /// Events for the outbox, consumed here (marked handled) or not.
+    emitted: Vec<DomainEvent>,
+    outcome: Option<Result<Outcome, ProcessError>>,
+    span: tracing::Span,
 }
 
-/// The trigger and workflow of an event that drives a workflow; `None` for
-/// notification events and for events already acted on where they were
-/// emitted.
-fn route(event: &DomainEvent) -> Result<Option<(Trigger, WorkflowEventPayload)>, ProcessError> {
-    let Some(trigger) = Trigger::from_event(event.event_type).filter(|_| !event.handled) else {
-        return Ok(None);
-    };
-    let p = event
-        .workflow_payload()
-        .ok_or_else(|| ProcessError::Permanent("event carries no workflow".into()))?;
-    Ok(Some((trigger, p)))
-}
-
-impl Inner {
-    /// Locks the event's workflow and loads what its step needs, in one
-    /// round trip (the event names the lead and the tenant); the reason to
-    /// skip instead when the delivery is stale or the workflow finished.
-    async fn open(
-        &self,
-        conn: &mut AsyncPgConnection,
-        event: &DomainEvent,
-        p: WorkflowEventPayload,
-    ) -> Result<Result<StepContext, &'static str>, ProcessError> {
-        let (wf, lead, tenant) =
-            memory::repo::steps::lock_with_lead(conn, p.workflow_id, event.tenant_id, p.lead_id)
-                .await?;
-        if wf.tenant_id != event.tenant_id || wf.lead_id != lead.id {
-            return Err(ProcessError::Permanent(
-                "event tenant or lead does not own the workflow".into(),
-            ));
+impl Run {
+    fn new(slot: usize, ctx: StepContext, event: &DomainEvent) -> Self {
+        let span = tracing::info_span!(
+            "workflow_step",
+            event.id = %event.id,
+            workflow.id = %ctx.wf.id,
+            lead.id = %ctx.lead.id,
+        );
+        // Batched with others, the step still belongs to its event's trace.
+        event_bus::set_parent_from(&span, event.traceparent.as_deref());
+        Self {
+            slot,
+            ctx,
+            done: Done::default(),
+            calls: Vec::new(),
+            pending: Some(event.clone()),
+            chained: false,
+            planned: None,
+            emitted: Vec::new(),
+            outcome: None,
+            span,
         }
-        if let Some(skipped) = skip_reason(&wf, p)? {
-            return Ok(Err(skipped));
-        }
-        Ok(Ok(StepContext::new(
-            wf,
-            lead,
-            tenant,
-            self.settings.clock.now(),
-        )?))
     }
 
-    /// Runs one step on the locked workflow in `ctx`, which it leaves as the
-    /// step left the workflow and lead; the writes go to `done`. Both change
-    /// only once nothing can fail any more, so a failed step leaves them as
-    /// they were (the chained step relies on it).
-    #[allow(clippy::too_many_arguments)]
-    async fn step(
-        &self,
-        conn: &mut AsyncPgConnection,
-        event: &DomainEvent,
-        p: WorkflowEventPayload,
-        trigger: Trigger,
-        calls: &mut Vec<ProviderCall>,
-        ctx: &mut StepContext,
-        done: &mut Done,
-    ) -> Result<(Outcome, Option<DomainEvent>), ProcessError> {
-        if let Some(skipped) = skip_reason(&ctx.wf, p)? {
-            return Ok((Outcome::Skipped(skipped), None));
-        }
-        let state: WorkflowState = parse_state(&ctx.wf)?;
-        let last: Option<AgentDecision> = ctx
-            .wf
-            .last_output
-            .clone()
-            .and_then(|v| serde_json::from_value(v).ok());
-        let facts = Facts {
-            allowed: ctx.product.agents.clone(),
-            next_action: last.as_ref().and_then(AgentDecision::next_action),
-            attempts: ctx.wf.followup_attempts.max(0) as u32,
-            max_attempts: ctx.product.followup.max_attempts,
-        };
-        let Some(t) = fsm::select(state, trigger, &facts) else {
-            return Ok((Outcome::Skipped("no transition applies"), None));
-        };
-        let out: StepOutput = if steps::writes_rows(t) {
-            conn.transaction(async |c| steps::run(self, c, ctx, t, calls).await)
-                .await?
-        } else {
-            steps::run(self, conn, ctx, t, calls).await?
-        };
+    /// The action_logs rows of the provider calls made for this run.
+    fn action_logs(&self) -> impl Iterator<Item = NewActionLog> + '_ {
+        self.calls.iter().map(|c| {
+            action_log(
+                self.ctx.tenant.id,
+                Some(self.ctx.wf.id),
+                Some(self.ctx.lead.id),
+                c,
+            )
+        })
+    }
 
+    /// Picks the transition the pending event takes; returns whether there
+    /// is one, else ends the chain.
+    fn plan(&mut self) -> bool {
+        let Some(event) = &self.pending else {
+            return false;
+        };
+        let planned = route(event).and_then(|r| {
+            let (trigger, p) =
+                r.ok_or_else(|| ProcessError::Permanent("event drives no workflow".into()))?;
+            select(&self.ctx, p, trigger)
+        });
+        match planned {
+            Ok(Ok(t)) => {
+                self.planned = Some(t);
+                true
+            }
+            Ok(Err(skipped)) => {
+                self.end(Ok(Outcome::Skipped(skipped)));
+                false
+            }
+            Err(e) => {
+                self.end(Err(e));
+                false
+            }
+        }
+    }
+
+    /// Ends the chain at the pending event: its outcome if it is the
+    /// batch's, else it goes to the outbox, handled if its step found
+    /// nothing to do, for the bus to retry if the step failed.
+    fn end(&mut self, outcome: Result<Outcome, ProcessError>) {
+        let Some(mut event) = self.pending.take() else {
+            return;
+        };
+        if !self.chained {
+            self.outcome = Some(outcome);
+            return;
+        }
+        match outcome {
+            Ok(_) => event.handled = true,
+            Err(e) => {
+                let _in = self.span.enter();
+                tracing::warn!(error = %e, event.id = %event.id, "next step deferred to the event bus");
+            }
+        }
+        self.emitted.push(event);
+    }
+
+    /// Turns the output of transition `t`'s step into the state change; the
+    /// context and the writes change only here, once nothing can fail, so a
+    /// failed step leaves them as they were.
+    fn settle(&mut self, t: &'static fsm::Transition, out: Result<StepOutput, ProcessError>) {
+        let out = match out {
+            Ok(out) => out,
+            Err(e) => return self.end(Err(e)),
+        };
+        let _in = self.span.clone().entered();
+        let ctx = &mut self.ctx;
+        let event = self.pending.as_ref().expect("a planned step has its event");
+        let trigger = route(event).ok().flatten().map(|(trigger, _)| trigger);
+        let state = parse_state(&ctx.wf).expect("planned from a parsed state");
         let (to, emits) = match &out.failure {
             None => (t.to, t.emits),
             Some(why) => {
@@ -323,19 +352,17 @@ impl Inner {
                     .map(|d| serde_json::to_value(d).expect("decisions serialize"))
                     .or(ctx.wf.last_output.clone()),
                 replied_at: match trigger {
-                    Trigger::Closed => Some(ctx.now),
+                    Some(Trigger::Closed) => Some(ctx.now),
                     _ => ctx.wf.replied_at,
                 },
             },
         );
         lead.apply(&mut ctx.lead);
         ctx.wf = wf;
-        done.then(Done {
-            lead,
-            transitions: vec![transition],
-            agent_logs: out.agent_log.into_iter().collect(),
-            messages: out.messages,
-        });
+        self.done.lead.then(lead);
+        self.done.transitions.push(transition);
+        self.done.agent_logs.extend(out.agent_log);
+        self.done.messages.extend(out.messages);
         let mut next = DomainEvent::for_workflow(
             emits,
             ctx.tenant.id,
@@ -347,14 +374,231 @@ impl Inner {
         );
         next.traceparent = event.traceparent.clone();
         tracing::info!(from = %state, to = %to, event = %emits, "workflow advanced");
-        Ok((
-            Outcome::Advanced {
-                to,
-                step: ctx.wf.step,
-            },
-            Some(next),
-        ))
+        let advanced = Outcome::Advanced {
+            to,
+            step: ctx.wf.step,
+        };
+        // Every emitted event is published, the ones consumed here too
+        // (webhooks and metrics want lead_qualified); a worker receiving a
+        // consumed one finds its step passed and skips it.
+        self.end(Ok(advanced));
+        if next.event_type.drives_workflow() {
+            self.pending = Some(next);
+            self.chained = true;
+        } else {
+            self.emitted.push(next);
+        }
     }
+}
+
+/// The trigger and workflow of an event that drives a workflow; `None` for
+/// notification events and for events already acted on where they were
+/// emitted.
+fn route(event: &DomainEvent) -> Result<Option<(Trigger, WorkflowEventPayload)>, ProcessError> {
+    let Some(trigger) = Trigger::from_event(event.event_type).filter(|_| !event.handled) else {
+        return Ok(None);
+    };
+    let p = event
+        .workflow_payload()
+        .ok_or_else(|| ProcessError::Permanent("event carries no workflow".into()))?;
+    Ok(Some((trigger, p)))
+}
+
+/// The transition an event takes from the workflow in `ctx`, or the reason
+/// it has nothing to do.
+fn select(
+    ctx: &StepContext,
+    p: WorkflowEventPayload,
+    trigger: Trigger,
+) -> Result<Result<&'static fsm::Transition, &'static str>, ProcessError> {
+    if let Some(skipped) = skip_reason(&ctx.wf, p)? {
+        return Ok(Err(skipped));
+    }
+    let last: Option<AgentDecision> = ctx
+        .wf
+        .last_output
+        .clone()
+        .and_then(|v| serde_json::from_value(v).ok());
+    let facts = Facts {
+        allowed: ctx.product.agents.clone(),
+        next_action: last.as_ref().and_then(AgentDecision::next_action),
+        attempts: ctx.wf.followup_attempts.max(0) as u32,
+        max_attempts: ctx.product.followup.max_attempts,
+    };
+    Ok(fsm::select(parse_state(&ctx.wf)?, trigger, &facts).ok_or("no transition applies"))
+}
+
+impl Inner {
+    /// Runs the steps of `items` (distinct workflows) in one transaction;
+    /// one outcome per item. `Err` when the transaction did not commit.
+    async fn run(
+        &self,
+        items: &[Item<'_>],
+    ) -> Result<Vec<Result<Outcome, ProcessError>>, ProcessError> {
+        let mut conn = self.pool.get().await.map_err(MemoryError::from)?;
+        let mut runs: Vec<Run> = Vec::with_capacity(items.len());
+        let runs_ref = &mut runs;
+        let result = conn
+            .transaction(async move |conn| {
+                let workflow_ids: Vec<Uuid> = items.iter().map(|i| i.p.workflow_id).collect();
+                let lead_ids: Vec<Uuid> = items.iter().map(|i| i.p.lead_id).collect();
+                let opened = memory::repo::steps::open(conn, &workflow_ids, &lead_ids).await?;
+                let mut outcomes = self.open(items, opened, runs_ref);
+                while runs_ref.iter_mut().fold(false, |any, r| r.plan() | any) {
+                    // Steps that only return their writes run side by side.
+                    futures::future::join_all(runs_ref.iter_mut().filter_map(|r| {
+                        let t = r.planned.take_if(|t| !steps::needs_database(t))?;
+                        let span = r.span.clone();
+                        Some(
+                            async move {
+                                let out = steps::run(self, &r.ctx, t, &mut r.calls).await;
+                                r.settle(t, out);
+                            }
+                            .instrument(span),
+                        )
+                    }))
+                    .await;
+                    // Those that work in the database take turns, under a
+                    // savepoint each, in tenant order: a booking locks its
+                    // tenant's calendar, and one order cannot deadlock.
+                    let mut turns: Vec<&mut Run> = runs_ref
+                        .iter_mut()
+                        .filter(|r| r.planned.is_some())
+                        .collect();
+                    turns.sort_by_key(|r| r.ctx.tenant.id);
+                    for r in turns {
+                        let t = r.planned.take().expect("filtered on a planned step");
+                        let (ctx, calls) = (&r.ctx, &mut r.calls);
+                        let out = conn
+                            .transaction(async |c| {
+                                steps::run_with_database(self, c, ctx, t, calls).await
+                            })
+                            .instrument(r.span.clone())
+                            .await;
+                        r.settle(t, out);
+                    }
+                }
+                let mut done = Done::default();
+                let mut emitted = Vec::new();
+                let mut stepped = Vec::new();
+                for (k, r) in runs_ref.iter_mut().enumerate() {
+                    if !r.done.transitions.is_empty() {
+                        stepped.push(k);
+                    }
+                    done.transitions.append(&mut r.done.transitions);
+                    done.agent_logs.append(&mut r.done.agent_logs);
+                    done.messages.append(&mut r.done.messages);
+                    emitted.append(&mut r.emitted);
+                    outcomes[r.slot] = r.outcome.take();
+                }
+                let advanced: Vec<&Workflow> =
+                    stepped.iter().map(|&k| &runs_ref[k].ctx.wf).collect();
+                let leads: Vec<LeadUpdate> = runs_ref
+                    .iter()
+                    .map(|r| LeadUpdate {
+                        tenant_id: r.ctx.tenant.id,
+                        id: r.ctx.lead.id,
+                        change: &r.done.lead,
+                    })
+                    .collect();
+                let logs: Vec<NewActionLog> = runs_ref.iter().flat_map(Run::action_logs).collect();
+                memory::repo::steps::record(
+                    conn,
+                    StepWrites {
+                        workflows: &advanced,
+                        leads: &leads,
+                        transitions: &done.transitions,
+                        agent_logs: &done.agent_logs,
+                        messages: &done.messages,
+                        events: &emitted,
+                        action_logs: &logs,
+                    },
+                )
+                .await?;
+                Ok::<_, ProcessError>((outcomes, emitted))
+            })
+            .await;
+        // The calls were logged in the transaction; if it did not commit,
+        // they happened all the same and are logged now.
+        if result.is_err() {
+            let logs: Vec<NewActionLog> = runs.iter().flat_map(Run::action_logs).collect();
+            // Returns at once when there is nothing to log.
+            if let Err(e) = memory::repo::logs::insert_action_logs(&mut conn, &logs).await {
+                tracing::error!(error = %e, "could not record provider calls");
+            }
+        }
+        drop(conn);
+        let (outcomes, emitted) = result?;
+        if let Err(e) = self.relay.publish_now(&emitted).await {
+            tracing::warn!(error = %e, "fast publish failed; the outbox sweep will relay it");
+        }
+        Ok(outcomes
+            .into_iter()
+            .map(|o| o.expect("every item has an outcome"))
+            .collect())
+    }
+
+    /// Starts a run for each item whose workflow has a step to take; the
+    /// outcome of each other item (stale, finished, not found) is final.
+    fn open(
+        &self,
+        items: &[Item<'_>],
+        opened: Opened,
+        runs: &mut Vec<Run>,
+    ) -> Vec<Option<Result<Outcome, ProcessError>>> {
+        let mut workflows: HashMap<Uuid, Workflow> =
+            opened.workflows.into_iter().map(|w| (w.id, w)).collect();
+        let leads: HashMap<Uuid, (Lead, Tenant)> = opened
+            .leads
+            .into_iter()
+            .map(|(l, t)| (l.id, (l, t)))
+            .collect();
+        let now = self.settings.clock.now();
+        let mut outcomes = Vec::with_capacity(items.len());
+        for (slot, item) in items.iter().enumerate() {
+            let wf = workflows.remove(&item.p.workflow_id);
+            let lead = leads.get(&item.p.lead_id).cloned();
+            let blocks = opened
+                .blocks
+                .get(&item.p.lead_id)
+                .copied()
+                .unwrap_or_default();
+            outcomes.push(match context(item, wf, lead, blocks, now) {
+                Ok(Ok(ctx)) => {
+                    runs.push(Run::new(slot, ctx, item.event));
+                    None
+                }
+                Ok(Err(skipped)) => Some(Ok(Outcome::Skipped(skipped))),
+                Err(e) => Some(Err(e)),
+            });
+        }
+        outcomes
+    }
+}
+
+/// The context of an item's step, or the reason to skip it when the
+/// delivery is stale or the workflow finished.
+fn context(
+    item: &Item<'_>,
+    wf: Option<Workflow>,
+    lead: Option<(Lead, Tenant)>,
+    blocks: memory::repo::suppressions::Blocks,
+    now: DateTime<Utc>,
+) -> Result<Result<StepContext, &'static str>, ProcessError> {
+    let tenant_id = item.event.tenant_id;
+    let (Some(wf), Some((lead, tenant))) = (wf, lead.filter(|(l, _)| l.tenant_id == tenant_id))
+    else {
+        return Err(MemoryError::NotFound.into());
+    };
+    if wf.tenant_id != tenant_id || wf.lead_id != lead.id {
+        return Err(ProcessError::Permanent(
+            "event tenant or lead does not own the workflow".into(),
+        ));
+    }
+    if let Some(skipped) = skip_reason(&wf, item.p)? {
+        return Ok(Err(skipped));
+    }
+    Ok(Ok(StepContext::new(wf, lead, tenant, blocks, now)?))
 }
 
 /// Why a delivery for workflow `wf` has nothing to do, if it has not.
@@ -384,17 +628,6 @@ fn failure_event(to: WorkflowState) -> EventType {
         WorkflowState::Escalated => EventType::WorkflowEscalated,
         _ => EventType::WorkflowFailed,
     }
-}
-
-fn action_logs(
-    tenant_id: Uuid,
-    p: WorkflowEventPayload,
-    calls: &[ProviderCall],
-) -> Vec<NewActionLog> {
-    calls
-        .iter()
-        .map(|c| action_log(tenant_id, Some(p.workflow_id), Some(p.lead_id), c))
-        .collect()
 }
 
 /// The action_logs row of one provider call.

@@ -46,7 +46,7 @@ impl Inner {
                     return Ok(Outcome::Skipped("meeting has no workflow"));
                 };
                 let ctx = StepContext::load(conn, wf, now).await?;
-                let sent = crate::steps::remind::run(self, conn, &ctx, &meeting, calls_ref).await?;
+                let sent = crate::steps::remind::run(self, &ctx, &meeting, calls_ref).await?;
                 let logs: Vec<_> = calls_ref
                     .iter()
                     .map(|c| action_log(ctx.tenant.id, Some(ctx.wf.id), Some(ctx.lead.id), c))

@@ -4,7 +4,9 @@
 mod support;
 
 use serde_json::{Value, json};
+use shared_types::{DomainEvent, EventType, WorkflowEventPayload};
 use support::{TestApp, cold_lead, hot_lead, warm_lead};
+use uuid::Uuid;
 
 struct Expect {
     state: &'static str,
@@ -240,5 +242,83 @@ async fn the_booking_confirmation_carries_an_ics_invite_for_the_booked_time() {
     assert_eq!(
         dev["emails"][0]["to"],
         json!("dana@brightsmiles-dental.com")
+    );
+}
+
+/// The outbound messages of a lead, as GET /api/leads/{id} lists them.
+fn outbound(lead: &Value) -> Vec<&Value> {
+    lead["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["direction"] == "outbound")
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn leads_the_worker_reads_together_each_get_their_own_answer() {
+    let app = TestApp::spawn().await;
+    let (booker, _) = app.tenant("saas-booker").await;
+    let (qualifier, _) = app.tenant("saas-leadqualifier").await;
+    let (followup, followup_id) = app.tenant("saas-followup").await;
+    let followup_id: Uuid = followup_id.parse().unwrap();
+    let unsubscribed_address = warm_lead()["email"].as_str().unwrap().to_owned();
+    memory::repo::suppressions::unsubscribe(
+        &mut *app.conn().await,
+        followup_id,
+        &unsubscribed_address,
+    )
+    .await
+    .unwrap();
+    let hot = app.new_lead(&booker, &hot_lead()).await;
+    let warm = app.new_lead(&booker, &warm_lead()).await;
+    let cold = app.new_lead(&qualifier, &cold_lead()).await;
+    let unsubscribed = app.new_lead(&followup, &warm_lead()).await;
+    // An event naming a workflow that does not exist, among the others.
+    let stray = DomainEvent::for_workflow(
+        EventType::LeadCreated,
+        followup_id,
+        WorkflowEventPayload {
+            workflow_id: Uuid::new_v4(),
+            lead_id: Uuid::new_v4(),
+            step: 0,
+        },
+    );
+    app.infra.bus.publish(&stray).await.unwrap();
+    // The drain hands everything it reads to the worker's handler at once.
+    app.drain().await;
+
+    let l = app.lead(&booker, &hot).await;
+    assert_eq!(
+        l["workflows"][0]["currentState"], "meeting_scheduled",
+        "{l:#}"
+    );
+    assert_eq!(l["meetings"].as_array().unwrap().len(), 1);
+    assert_eq!(outbound(&l).len(), 1, "one confirmation");
+    assert_eq!(outbound(&l)[0]["toAddress"], hot_lead()["email"]);
+
+    let l = app.lead(&booker, &warm).await;
+    assert_eq!(l["workflows"][0]["currentState"], "following_up", "{l:#}");
+    assert_eq!(l["status"], "contacted");
+    assert_eq!(
+        outbound(&l)[0]["toAddress"],
+        unsubscribed_address,
+        "the address is unsubscribed from another tenant only"
+    );
+
+    let l = app.lead(&qualifier, &cold).await;
+    assert_eq!(l["workflows"][0]["currentState"], "completed", "{l:#}");
+    assert_eq!(l["status"], "unqualified");
+    assert!(outbound(&l).is_empty());
+
+    let l = app.lead(&followup, &unsubscribed).await;
+    assert_eq!(l["workflows"][0]["currentState"], "completed", "{l:#}");
+    assert!(outbound(&l).is_empty(), "no email to an unsubscribed lead");
+
+    let dead = app.infra.bus.dead_letters(10).await.unwrap();
+    assert_eq!(
+        dead.iter().map(|d| d.event.id).collect::<Vec<_>>(),
+        vec![stray.id],
+        "only the stray event is dead-lettered"
     );
 }

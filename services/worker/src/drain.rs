@@ -5,7 +5,7 @@
 
 use crate::WorkflowHandler;
 use core_engine::Infra;
-use event_bus::dispatch;
+use event_bus::dispatch_batch;
 use std::time::Duration;
 
 /// Drains as `consumer`; fails when work is still left after `limit`.
@@ -38,8 +38,6 @@ pub async fn drain_until_idle(
             tokio::time::sleep(Duration::from_millis(20)).await;
             continue;
         }
-        for d in batch {
-            dispatch(bus, &handler, d).await;
-        }
+        dispatch_batch(bus, &handler, batch).await;
     }
 }

@@ -29,14 +29,27 @@ impl WorkflowHandler {
 
 impl Handler for WorkflowHandler {
     async fn handle(&self, event: &DomainEvent) -> Result<(), HandlerError> {
-        let handled = match self.orchestrator.process(event).await {
-            Ok(_) => self.orchestrator.deliver_webhook(event).await,
-            Err(e) => Err(e),
-        };
-        handled.map_err(|e| match e {
-            ProcessError::Transient(e) => HandlerError::Transient(e),
-            ProcessError::Permanent(e) => HandlerError::Permanent(e),
-        })
+        self.handle_batch(std::slice::from_ref(event))
+            .await
+            .pop()
+            .expect("one result per event")
+    }
+
+    /// One transaction for the events' workflow steps, then each event's
+    /// webhook.
+    async fn handle_batch(&self, events: &[DomainEvent]) -> Vec<Result<(), HandlerError>> {
+        let processed = self.orchestrator.process_batch(events).await;
+        let handled = events.iter().zip(processed).map(|(event, p)| async move {
+            let handled = match p {
+                Ok(_) => self.orchestrator.deliver_webhook(event).await,
+                Err(e) => Err(e),
+            };
+            handled.map_err(|e| match e {
+                ProcessError::Transient(e) => HandlerError::Transient(e),
+                ProcessError::Permanent(e) => HandlerError::Permanent(e),
+            })
+        });
+        futures::future::join_all(handled).await
     }
 }
 

@@ -2,7 +2,6 @@ use crate::schema::leads;
 use crate::{Lead, MemoryError};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Nullable, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -81,10 +80,6 @@ pub async fn set_status(
     Ok(())
 }
 
-diesel::define_sql_function! {
-    fn coalesce(x: Nullable<Timestamptz>, y: Nullable<Timestamptz>) -> Nullable<Timestamptz>;
-}
-
 /// What the steps run for one event change on their lead. A later step's
 /// status, score and reason win; the first real action's time (email
 /// accepted, meeting booked) is kept, as later actions leave it alone
@@ -95,14 +90,6 @@ pub struct LeadChange {
     pub score: Option<i32>,
     pub qualification_reason: Option<String>,
     pub acted_at: Option<DateTime<Utc>>,
-}
-
-#[derive(AsChangeset)]
-#[diesel(table_name = leads)]
-struct ScoredStatus<'a> {
-    status: Option<&'a str>,
-    score: Option<i32>,
-    qualification_reason: Option<&'a str>,
 }
 
 impl LeadChange {
@@ -135,62 +122,76 @@ impl LeadChange {
     }
 }
 
-/// Writes a `LeadChange` in one statement. The columns are merged in SQL,
-/// not copied from memory, because the lead is not locked by the workflow
-/// (the tenant may close it meanwhile). Does nothing for an empty change.
-pub async fn record_change<C>(
-    conn: &mut C,
-    tenant_id: Uuid,
-    id: Uuid,
-    change: &LeadChange,
-) -> Result<(), MemoryError>
+/// The change the steps made to one lead of a tenant.
+pub struct LeadUpdate<'a> {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub change: &'a LeadChange,
+}
+
+/// Writes the changes of many leads in one statement (empty changes are
+/// skipped). The columns are merged in SQL, not copied from memory, because
+/// the lead is not locked by the workflow (the tenant may close it
+/// meanwhile). Rows are written in id order, the order every batch takes
+/// their locks in.
+pub async fn record_changes<C>(conn: &mut C, updates: &[LeadUpdate<'_>]) -> Result<(), MemoryError>
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
 {
-    if change.is_empty() {
+    use diesel::sql_types::{Array, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+    let mut updates: Vec<&LeadUpdate> = updates.iter().filter(|u| !u.change.is_empty()).collect();
+    if updates.is_empty() {
         return Ok(());
     }
-    let scored = ScoredStatus {
-        status: change.status.as_deref(),
-        score: change.score,
-        qualification_reason: change.qualification_reason.as_deref(),
-    };
-    diesel::update(leads::table)
-        .filter(leads::tenant_id.eq(tenant_id))
-        .filter(leads::id.eq(id))
-        .set((
-            scored,
-            leads::first_action_at.eq(coalesce(leads::first_action_at, change.acted_at)),
-            leads::updated_at.eq(diesel::dsl::now),
-        ))
-        .execute(conn)
-        .await?;
+    updates.sort_by_key(|u| u.id);
+    diesel::sql_query(
+        "UPDATE leads AS l SET status = COALESCE(v.status, l.status), \
+         score = COALESCE(v.score, l.score), \
+         qualification_reason = COALESCE(v.reason, l.qualification_reason), \
+         first_action_at = COALESCE(l.first_action_at, v.acted_at), updated_at = now() \
+         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int4[], $5::text[], $6::timestamptz[]) \
+         AS v(id, tenant_id, status, score, reason, acted_at) \
+         WHERE l.id = v.id AND l.tenant_id = v.tenant_id",
+    )
+    .bind::<Array<SqlUuid>, _>(updates.iter().map(|u| u.id).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(updates.iter().map(|u| u.tenant_id).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(
+        updates.iter().map(|u| u.change.status.as_deref()).collect::<Vec<_>>(),
+    )
+    .bind::<Array<Nullable<Int4>>, _>(updates.iter().map(|u| u.change.score).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(
+        updates
+            .iter()
+            .map(|u| u.change.qualification_reason.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Nullable<Timestamptz>>, _>(
+        updates.iter().map(|u| u.change.acted_at).collect::<Vec<_>>(),
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
-/// The lead and its tenant in one round trip. The lead is fetched by its
-/// primary key alone and its tenant checked here: with a tenant condition in
+/// The leads `ids` with their tenants, in one statement (`leads` first,
+/// then those missing are absent). The leads are fetched by primary key
+/// alone and their tenant checked by the caller: with a tenant condition in
 /// SQL, PostgreSQL's cached generic plan (made while the table was small)
 /// walked all the tenant's leads through a tenant-wide index instead.
-pub async fn find_with_tenant<C>(
+pub async fn with_tenants<C>(
     conn: &mut C,
-    tenant_id: Uuid,
-    id: Uuid,
-) -> Result<(Lead, crate::Tenant), MemoryError>
+    ids: &[Uuid],
+) -> Result<Vec<(Lead, crate::Tenant)>, MemoryError>
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
 {
     use crate::schema::tenants;
-    let (lead, tenant): (Lead, crate::Tenant) = leads::table
+    Ok(leads::table
         .inner_join(tenants::table)
-        .filter(leads::id.eq(id))
+        .filter(leads::id.eq_any(ids))
         .select((Lead::as_select(), crate::Tenant::as_select()))
-        .get_result(conn)
-        .await?;
-    if lead.tenant_id != tenant_id {
-        return Err(MemoryError::NotFound);
-    }
-    Ok((lead, tenant))
+        .load(conn)
+        .await?)
 }
 
 /// Sets one top-level key of the lead's metadata, leaving the others.

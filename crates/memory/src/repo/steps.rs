@@ -1,36 +1,54 @@
-//! The worker's hot path: what a step reads, and what the steps run for one
-//! event wrote, each sent to PostgreSQL in one round trip. The statements
-//! are pipelined and run in order, inside the caller's transaction, so the
-//! worker pays one round trip for each instead of one per query.
+//! The worker's hot path: what the steps of a batch of events read, and
+//! what they wrote, each sent to PostgreSQL in one round trip of a few
+//! statements for the whole batch. The statements are pipelined and run in
+//! order, inside the caller's transaction, so the worker pays one round
+//! trip for each instead of one per query and per event.
 
-use super::leads::{self, LeadChange};
+use super::leads::{self, LeadUpdate};
+use super::suppressions::{self, Blocks};
 use super::{logs, messages, outbox, workflows};
 use crate::{AgentLog, Lead, MemoryError, Message, NewActionLog, Tenant, Transition, Workflow};
 use diesel_async::AsyncPgConnection;
 use futures::future::BoxFuture;
 use shared_types::DomainEvent;
+use std::collections::HashMap;
 use uuid::Uuid;
 
-/// Locks workflow `workflow_id` for the transaction and reads the lead and
-/// tenant an event names, in one round trip (both queries pipelined).
-pub async fn lock_with_lead(
+/// What the steps of a batch of events read, the workflows locked.
+pub struct Opened {
+    /// In id order; one that does not exist is absent.
+    pub workflows: Vec<Workflow>,
+    /// Each lead with its tenant; one that does not exist is absent.
+    pub leads: Vec<(Lead, Tenant)>,
+    /// What each lead's tenant may not send it; absent when nothing.
+    pub blocks: HashMap<Uuid, Blocks>,
+}
+
+/// Locks workflows `workflow_ids` for the transaction and reads leads
+/// `lead_ids` with their tenants and the suppressions of their addresses,
+/// in one round trip (the three queries pipelined).
+pub async fn open(
     conn: &AsyncPgConnection,
-    workflow_id: Uuid,
-    tenant_id: Uuid,
-    lead_id: Uuid,
-) -> Result<(Workflow, Lead, Tenant), MemoryError> {
-    let (mut c1, mut c2) = (conn, conn);
-    let (wf, (lead, tenant)) = futures::try_join!(
-        workflows::lock(&mut c1, workflow_id),
-        leads::find_with_tenant(&mut c2, tenant_id, lead_id),
+    workflow_ids: &[Uuid],
+    lead_ids: &[Uuid],
+) -> Result<Opened, MemoryError> {
+    let (mut c1, mut c2, mut c3) = (conn, conn, conn);
+    let (workflows, leads, blocks) = futures::try_join!(
+        workflows::lock_many(&mut c1, workflow_ids),
+        leads::with_tenants(&mut c2, lead_ids),
+        suppressions::blocks_of_leads(&mut c3, lead_ids),
     )?;
-    Ok((wf, lead, tenant))
+    Ok(Opened {
+        workflows,
+        leads,
+        blocks,
+    })
 }
 
 pub struct StepWrites<'a> {
-    /// The workflow as the steps left it; `None` when no step ran.
-    pub workflow: Option<&'a Workflow>,
-    pub lead: &'a LeadChange,
+    /// The workflows as the steps left them.
+    pub workflows: &'a [&'a Workflow],
+    pub leads: &'a [LeadUpdate<'a>],
     pub transitions: &'a [Transition],
     pub agent_logs: &'a [AgentLog],
     pub messages: &'a [Message],
@@ -38,39 +56,38 @@ pub struct StepWrites<'a> {
     pub action_logs: &'a [NewActionLog],
 }
 
-/// Call inside a transaction, holding the workflow's row lock.
+/// Call inside a transaction, holding the workflows' row locks.
 pub async fn record(conn: &AsyncPgConnection, w: StepWrites<'_>) -> Result<(), MemoryError> {
-    let mut writes: Vec<BoxFuture<'_, Result<(), MemoryError>>> = Vec::with_capacity(7);
-    if let Some(wf) = w.workflow {
-        writes.push(Box::pin(async move {
+    let writes: [BoxFuture<'_, Result<(), MemoryError>>; 7] = [
+        Box::pin(async move {
             let mut c = conn;
-            leads::record_change(&mut c, wf.tenant_id, wf.lead_id, w.lead).await
-        }));
-        writes.push(Box::pin(async move {
+            leads::record_changes(&mut c, w.leads).await
+        }),
+        Box::pin(async move {
             let mut c = conn;
-            workflows::save(&mut c, wf).await
-        }));
-    }
-    writes.push(Box::pin(async move {
-        let mut c = conn;
-        workflows::insert_transitions(&mut c, w.transitions).await
-    }));
-    writes.push(Box::pin(async move {
-        let mut c = conn;
-        logs::insert_agent_logs(&mut c, w.agent_logs).await
-    }));
-    writes.push(Box::pin(async move {
-        let mut c = conn;
-        messages::insert_all(&mut c, w.messages).await.map(drop)
-    }));
-    writes.push(Box::pin(async move {
-        let mut c = conn;
-        outbox::enqueue(&mut c, w.events).await
-    }));
-    writes.push(Box::pin(async move {
-        let mut c = conn;
-        logs::insert_action_logs(&mut c, w.action_logs).await
-    }));
+            workflows::save_all(&mut c, w.workflows).await
+        }),
+        Box::pin(async move {
+            let mut c = conn;
+            workflows::insert_transitions(&mut c, w.transitions).await
+        }),
+        Box::pin(async move {
+            let mut c = conn;
+            logs::insert_agent_logs(&mut c, w.agent_logs).await
+        }),
+        Box::pin(async move {
+            let mut c = conn;
+            messages::insert_all(&mut c, w.messages).await.map(drop)
+        }),
+        Box::pin(async move {
+            let mut c = conn;
+            outbox::enqueue(&mut c, w.events).await
+        }),
+        Box::pin(async move {
+            let mut c = conn;
+            logs::insert_action_logs(&mut c, w.action_logs).await
+        }),
+    ];
     futures::future::try_join_all(writes).await?;
     Ok(())
 }

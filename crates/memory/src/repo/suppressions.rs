@@ -3,35 +3,95 @@ use crate::MemoryError;
 use crate::schema::suppressions;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use std::collections::HashMap;
 use uuid::Uuid;
 
-/// Whether mail of this kind may not go to `email` for `tenant_id`.
-/// Marketing stops on the tenant's own unsubscribes and on any bounce or
-/// complaint; transactional mail stops only on bounces and complaints.
+/// What a tenant's mail to one address may not be. Marketing stops on the
+/// tenant's own unsubscribes and on any bounce or complaint; transactional
+/// mail stops only on bounces and complaints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Blocks {
+    pub marketing: bool,
+    pub transactional: bool,
+}
+
+impl Blocks {
+    /// Whether mail of this kind is blocked.
+    pub fn mail(&self, marketing: bool) -> bool {
+        if marketing {
+            self.marketing
+        } else {
+            self.transactional
+        }
+    }
+
+    /// Adds what one suppression row (its tenant, `None` for every tenant,
+    /// and its reason) blocks for `tenant_id`.
+    fn add(&mut self, tenant_id: Uuid, row_tenant: Option<Uuid>, reason: &str) {
+        let undeliverable = matches!(reason, "bounced" | "complained");
+        match row_tenant {
+            None if undeliverable => {
+                *self = Blocks {
+                    marketing: true,
+                    transactional: true,
+                }
+            }
+            Some(t) if t == tenant_id => {
+                self.marketing = true;
+                self.transactional |= reason != "unsubscribed";
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What tenant `tenant_id` may not send to `email`.
 pub async fn blocks(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     email: &str,
-    marketing: bool,
-) -> Result<bool, MemoryError> {
-    let global = suppressions::tenant_id
-        .is_null()
-        .and(suppressions::reason.eq_any(["bounced", "complained"]));
-    // One statement for both kinds (a bound flag, not two query shapes), so
-    // it is prepared once per connection: it runs for every email sent.
-    let own = suppressions::tenant_id.eq(tenant_id).and(
-        suppressions::reason
-            .ne("unsubscribed")
-            .or(marketing.into_sql::<diesel::sql_types::Bool>()),
-    );
-    let matching = suppressions::table
+) -> Result<Blocks, MemoryError> {
+    let rows: Vec<(Option<Uuid>, String)> = suppressions::table
         .filter(lower(suppressions::email).eq(email.to_lowercase()))
-        .filter(global.or(own));
-    Ok(
-        diesel::select(diesel::dsl::exists(matching.select(suppressions::id)))
-            .get_result(conn)
-            .await?,
-    )
+        .select((suppressions::tenant_id, suppressions::reason))
+        .load(conn)
+        .await?;
+    let mut b = Blocks::default();
+    for (row_tenant, reason) in &rows {
+        b.add(tenant_id, *row_tenant, reason);
+    }
+    Ok(b)
+}
+
+/// What each lead's tenant may not send to the lead's address, in one
+/// statement; a lead missing from the map is not blocked.
+pub async fn blocks_of_leads<C>(
+    conn: &mut C,
+    lead_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Blocks>, MemoryError>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
+{
+    use crate::schema::leads;
+    let rows: Vec<(Uuid, Uuid, Option<Uuid>, String)> = leads::table
+        .inner_join(suppressions::table.on(lower(suppressions::email).eq(lower(leads::email))))
+        .filter(leads::id.eq_any(lead_ids))
+        .select((
+            leads::id,
+            leads::tenant_id,
+            suppressions::tenant_id,
+            suppressions::reason,
+        ))
+        .load(conn)
+        .await?;
+    let mut blocks: HashMap<Uuid, Blocks> = HashMap::new();
+    for (lead, tenant, row_tenant, reason) in &rows {
+        blocks
+            .entry(*lead)
+            .or_default()
+            .add(*tenant, *row_tenant, reason);
+    }
+    Ok(blocks)
 }
 
 /// Records that `email` unsubscribed from the tenant's marketing; doing it

@@ -19,6 +19,21 @@ where
         .await?)
 }
 
+/// Locks workflows `ids` for the transaction, in id order, so that
+/// transactions locking overlapping sets cannot deadlock.
+pub async fn lock_many<C>(conn: &mut C, ids: &[Uuid]) -> Result<Vec<Workflow>, MemoryError>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
+{
+    Ok(workflows::table
+        .filter(workflows::id.eq_any(ids))
+        .order(workflows::id)
+        .select(Workflow::as_select())
+        .for_update()
+        .load(conn)
+        .await?)
+}
+
 pub async fn for_lead(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
@@ -76,18 +91,40 @@ pub async fn save<C>(conn: &mut C, wf: &Workflow) -> Result<(), MemoryError>
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
 {
-    diesel::update(workflows::table.find(wf.id))
-        .set((
-            workflows::current_state.eq(&wf.current_state),
-            workflows::step.eq(wf.step),
-            workflows::followup_attempts.eq(wf.followup_attempts),
-            workflows::next_followup_at.eq(wf.next_followup_at),
-            workflows::last_output.eq(&wf.last_output),
-            workflows::replied_at.eq(wf.replied_at),
-            workflows::updated_at.eq(diesel::dsl::now),
-        ))
-        .execute(conn)
-        .await?;
+    save_all(conn, &[wf]).await
+}
+
+/// `save` for many workflows, in one statement.
+pub async fn save_all<C>(conn: &mut C, wfs: &[&Workflow]) -> Result<(), MemoryError>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
+{
+    use diesel::sql_types::{Array, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+    if wfs.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "UPDATE workflows AS w SET current_state = v.current_state, step = v.step, \
+         followup_attempts = v.followup_attempts, next_followup_at = v.next_followup_at, \
+         last_output = v.last_output, replied_at = v.replied_at, updated_at = now() \
+         FROM unnest($1::uuid[], $2::text[], $3::int4[], $4::int4[], $5::timestamptz[], \
+         $6::jsonb[], $7::timestamptz[]) \
+         AS v(id, current_state, step, followup_attempts, next_followup_at, last_output, replied_at) \
+         WHERE w.id = v.id",
+    )
+    .bind::<Array<SqlUuid>, _>(wfs.iter().map(|w| w.id).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(wfs.iter().map(|w| w.current_state.as_str()).collect::<Vec<_>>())
+    .bind::<Array<Int4>, _>(wfs.iter().map(|w| w.step).collect::<Vec<_>>())
+    .bind::<Array<Int4>, _>(wfs.iter().map(|w| w.followup_attempts).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Timestamptz>>, _>(
+        wfs.iter().map(|w| w.next_followup_at).collect::<Vec<_>>(),
+    )
+    .bind::<Array<Nullable<Jsonb>>, _>(
+        wfs.iter().map(|w| w.last_output.as_ref()).collect::<Vec<_>>(),
+    )
+    .bind::<Array<Nullable<Timestamptz>>, _>(wfs.iter().map(|w| w.replied_at).collect::<Vec<_>>())
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -162,10 +162,11 @@ pub(super) async fn run(
             content: ics.into_bytes(),
         }],
         reply_to: ctx.reply_to(),
+        blocks: ctx.lead_blocks,
     };
     // The meeting stands even if the confirmation cannot be delivered; the
     // refusal is in the action log for the tenant to see.
-    let messages = match send(inner, conn, ctx, email, calls).await? {
+    let messages = match send(inner, ctx, email, calls).await? {
         Ok(message) => vec![message],
         Err(why) => {
             tracing::warn!(reason = %why, "meeting confirmation not sent");

@@ -25,8 +25,9 @@ pub(super) async fn run(
         rendered: emails::escalation(&ctx.tenant, &ctx.lead, attempts),
         attachments: Vec::new(),
         reply_to: None,
+        blocks: memory::repo::suppressions::blocks(conn, ctx.tenant.id, &to).await?,
     };
-    match send(inner, conn, ctx, email, calls).await? {
+    match send(inner, ctx, email, calls).await? {
         Ok(message) => Ok(StepOutput {
             messages: vec![message],
             ..Default::default()

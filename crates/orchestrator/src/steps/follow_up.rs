@@ -5,14 +5,12 @@ use crate::emails;
 use crate::process::{Inner, ProcessError};
 use action_layer::ProviderCall;
 use agents::FollowupRequest;
-use memory::AsyncPgConnection;
 use shared_types::{AgentDecision, AgentType, EventType, WorkflowState};
 
 /// Writes and sends the next follow-up to the lead, then schedules the one
 /// after it (or, after the last, the deadline for an answer).
 pub(super) async fn run(
     inner: &Inner,
-    conn: &mut AsyncPgConnection,
     ctx: &StepContext,
     calls: &mut Vec<ProviderCall>,
 ) -> Result<StepOutput, ProcessError> {
@@ -32,9 +30,10 @@ pub(super) async fn run(
         rendered: emails::followup(&ctx.tenant, &run.output),
         attachments: Vec::new(),
         reply_to: ctx.reply_to(),
+        blocks: ctx.lead_blocks,
     };
     let log = agent_log(ctx, AgentType::Followup, &run, true);
-    let message = match send(inner, conn, ctx, email, calls).await? {
+    let message = match send(inner, ctx, email, calls).await? {
         Ok(message) => message,
         Err(why) => {
             let suppressed = why.contains("suppressed");

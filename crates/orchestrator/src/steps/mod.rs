@@ -38,27 +38,40 @@ pub(crate) struct StepOutput {
     pub acted_at: Option<DateTime<Utc>>,
 }
 
-pub(crate) async fn run(
+/// Runs the step of transition `t`, which `needs_database`.
+pub(crate) async fn run_with_database(
     inner: &Inner,
     conn: &mut AsyncPgConnection,
     ctx: &StepContext,
     t: &Transition,
     calls: &mut Vec<ProviderCall>,
 ) -> Result<StepOutput, ProcessError> {
-    match (t.agent, t.to) {
-        (Some(AgentType::Qualifier), _) => qualify::run(inner, ctx, calls).await,
-        (Some(AgentType::Scheduler), _) => book::run(inner, conn, ctx, calls).await,
-        (Some(AgentType::Followup), _) => follow_up::run(inner, conn, ctx, calls).await,
-        (None, WorkflowState::Escalated) => escalate::run(inner, conn, ctx, calls).await,
-        (None, _) => Ok(StepOutput::default()),
+    match t.agent {
+        Some(AgentType::Scheduler) => book::run(inner, conn, ctx, calls).await,
+        _ => escalate::run(inner, conn, ctx, calls).await,
     }
 }
 
-/// Whether a chained step of this transition writes rows itself (a booking
-/// holds its meeting row), so that its failure must undo them under a
-/// savepoint; other steps only return their writes.
-pub(crate) fn writes_rows(t: &Transition) -> bool {
-    t.agent == Some(AgentType::Scheduler)
+/// Runs the step of transition `t`, which does not `need_database`: it only
+/// returns its writes, so the steps of many workflows run side by side.
+pub(crate) async fn run(
+    inner: &Inner,
+    ctx: &StepContext,
+    t: &Transition,
+    calls: &mut Vec<ProviderCall>,
+) -> Result<StepOutput, ProcessError> {
+    match t.agent {
+        Some(AgentType::Qualifier) => qualify::run(inner, ctx, calls).await,
+        Some(AgentType::Followup) => follow_up::run(inner, ctx, calls).await,
+        _ => Ok(StepOutput::default()),
+    }
+}
+
+/// Whether the step of this transition works in the database itself: a
+/// booking holds its meeting row (undone under a savepoint if the step
+/// fails), an escalation looks up the tenant's address.
+pub(crate) fn needs_database(t: &Transition) -> bool {
+    t.agent == Some(AgentType::Scheduler) || (t.agent.is_none() && t.to == WorkflowState::Escalated)
 }
 
 /// The agent log row for a run, whichever implementation decided.

@@ -3,7 +3,7 @@ use crate::context::StepContext;
 use crate::emails;
 use crate::process::{Inner, ProcessError};
 use action_layer::ProviderCall;
-use memory::{AsyncPgConnection, Meeting, Message};
+use memory::{Meeting, Message};
 
 /// Emails the lead a reminder of the meeting: transactional (it still goes
 /// to an unsubscribed lead, never to a bounced address), keyed by the
@@ -11,7 +11,6 @@ use memory::{AsyncPgConnection, Meeting, Message};
 /// Returns the message to store; `Ok(Err(reason))` is a permanent refusal.
 pub(crate) async fn run(
     inner: &Inner,
-    conn: &mut AsyncPgConnection,
     ctx: &StepContext,
     meeting: &Meeting,
     calls: &mut Vec<ProviderCall>,
@@ -30,10 +29,11 @@ pub(crate) async fn run(
         ),
         attachments: Vec::new(),
         reply_to: ctx.reply_to(),
+        blocks: ctx.lead_blocks,
     };
     let keys = SendKeys {
         idempotency: format!("meeting-{}-reminder", meeting.id),
         message: format!("meeting-{}-reminder", meeting.id),
     };
-    send_keyed(inner, conn, ctx, email, keys, calls).await
+    send_keyed(inner, ctx, email, keys, calls).await
 }

@@ -6,7 +6,8 @@ use crate::emails::{Rendered, escape_html, from_header};
 use crate::process::{Inner, ProcessError};
 use action_layer::{Attachment, EmailMessage, ProviderCall};
 use chrono::Utc;
-use memory::{AsyncPgConnection, Message};
+use memory::Message;
+use memory::repo::suppressions::Blocks;
 use uuid::Uuid;
 
 pub(super) struct Email<'a> {
@@ -17,6 +18,9 @@ pub(super) struct Email<'a> {
     pub attachments: Vec<Attachment>,
     /// Replies to the lead go to the tenant; mail to the tenant has none.
     pub reply_to: Option<String>,
+    /// What the recipient's suppressions block (read with what the step
+    /// reads, so sending costs no query of its own).
+    pub blocks: Blocks,
 }
 
 /// The keys that make sending an email idempotent.
@@ -33,7 +37,6 @@ pub(super) struct SendKeys {
 /// suppressed); `Err` rolls the step back.
 pub(super) async fn send(
     inner: &Inner,
-    conn: &mut AsyncPgConnection,
     ctx: &StepContext,
     email: Email<'_>,
     calls: &mut Vec<ProviderCall>,
@@ -42,21 +45,20 @@ pub(super) async fn send(
         idempotency: ctx.action_key(&email.step_key),
         message: format!("{}-{}", ctx.wf.step, email.step_key),
     };
-    send_keyed(inner, conn, ctx, email, keys, calls).await
+    send_keyed(inner, ctx, email, keys, calls).await
 }
 
 /// `send` with keys of the caller's choosing (a meeting's reminder is keyed
 /// by the meeting, whatever step its workflow is at).
 pub(super) async fn send_keyed(
     inner: &Inner,
-    conn: &mut AsyncPgConnection,
     ctx: &StepContext,
     email: Email<'_>,
     keys: SendKeys,
     calls: &mut Vec<ProviderCall>,
 ) -> Result<Result<Message, String>, ProcessError> {
     let marketing = email.kind == "marketing";
-    if memory::repo::suppressions::blocks(conn, ctx.tenant.id, email.to, marketing).await? {
+    if email.blocks.mail(marketing) {
         return Ok(Err(format!("{} is suppressed", email.kind)));
     }
     let from = from_header(&ctx.tenant, &inner.settings.email_from);
