@@ -173,11 +173,9 @@ where
     Ok(())
 }
 
-/// The leads `ids` with their tenants, in one statement (`leads` first,
-/// then those missing are absent). The leads are fetched by primary key
-/// alone and their tenant checked by the caller: with a tenant condition in
-/// SQL, PostgreSQL's cached generic plan (made while the table was small)
-/// walked all the tenant's leads through a tenant-wide index instead.
+/// The leads `ids` with their tenants, in one statement; those missing are
+/// absent. The leads are fetched by primary key alone: the caller checks
+/// each belongs to the tenant it expects.
 pub async fn with_tenants<C>(
     conn: &mut C,
     ids: &[Uuid],
@@ -189,6 +187,7 @@ where
     Ok(leads::table
         .inner_join(tenants::table)
         .filter(leads::id.eq_any(ids))
+        .filter(super::planned_per_call())
         .select((Lead::as_select(), crate::Tenant::as_select()))
         .load(conn)
         .await?)

@@ -25,3 +25,13 @@ diesel::define_sql_function! {
     /// `lower(email)` indexes.
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
+
+/// A condition that always holds and keeps its query out of diesel's
+/// prepared-statement cache, so PostgreSQL plans it for the values bound at
+/// each call. A `= ANY($1)` lookup otherwise gets, on a connection's sixth
+/// run, a generic plan costed on the table as it was then: prepared while
+/// the table was small, it scans the whole table on every call after
+/// (measured: 9 ms instead of 0.05 ms at 30,000 workflows).
+pub(crate) fn planned_per_call() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    diesel::dsl::sql("TRUE")
+}

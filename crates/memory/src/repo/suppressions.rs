@@ -76,6 +76,7 @@ where
     let rows: Vec<(Uuid, Uuid, Option<Uuid>, String)> = leads::table
         .inner_join(suppressions::table.on(lower(suppressions::email).eq(lower(leads::email))))
         .filter(leads::id.eq_any(lead_ids))
+        .filter(super::planned_per_call())
         .select((
             leads::id,
             leads::tenant_id,

@@ -27,6 +27,7 @@ where
 {
     Ok(workflows::table
         .filter(workflows::id.eq_any(ids))
+        .filter(super::planned_per_call())
         .order(workflows::id)
         .select(Workflow::as_select())
         .for_update()
