@@ -81,7 +81,7 @@ impl ConsumerOptions {
         Self {
             consumer: consumer.into(),
             concurrency: 32,
-            batch_size: 16,
+            batch_size: 32,
             // Below redis-rs's default 500 ms response timeout, so an idle
             // blocking read returns empty instead of timing out.
             block: Duration::from_millis(250),

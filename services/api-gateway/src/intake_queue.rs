@@ -20,7 +20,7 @@ use uuid::Uuid;
 /// Leads written in one transaction, at most.
 const MAX_BATCH: usize = 64;
 /// Batches written at the same time (each holds a pooled connection).
-const MAX_BATCHES_IN_FLIGHT: usize = 4;
+const MAX_BATCHES_IN_FLIGHT: usize = 2;
 /// Leads waiting for a batch before `submit` itself waits.
 const QUEUE_CAPACITY: usize = 1024;
 
