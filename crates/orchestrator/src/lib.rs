@@ -1,8 +1,8 @@
 //! The workflow engine: the FSM table, lead intake (`accept_lead`), and
-//! `Orchestrator::process`, which advances a workflow by one step for one
-//! event — row-locked and idempotent under duplicate delivery — running the
-//! agent and its action and writing the outcome and the next event in one
-//! transaction.
+//! `Orchestrator::process_batch`, which advances the workflow of each event
+//! read together by one step — row-locked and idempotent under duplicate
+//! delivery — running the agents and their actions side by side and writing
+//! the outcomes and the next events in one transaction.
 
 pub mod auto_reply;
 mod clock;
