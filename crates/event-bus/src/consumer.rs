@@ -195,42 +195,44 @@ fn event_span(d: &Delivery) -> tracing::Span {
 
 /// Hands deliveries read together to the handler and settles each by its
 /// outcome: the handled ones are acked in one call, the others retried
-/// later or dead-lettered.
+/// later or dead-lettered. Each delivery has its `event` span in its own
+/// trace, whatever batch it came in; a batch's shared work runs under an
+/// `events` span (the handler's per-event spans join the events' traces).
 pub async fn dispatch_batch<H: Handler>(bus: &EventBus, handler: &H, batch: Vec<Delivery>) {
-    let span = match batch.as_slice() {
-        [d] => event_span(d),
+    let spans: Vec<tracing::Span> = batch.iter().map(event_span).collect();
+    let shared = match spans.as_slice() {
+        [one] => one.clone(),
         _ => tracing::info_span!("events", count = batch.len()),
     };
-    async {
-        let events: Vec<DomainEvent> = batch.iter().map(|d| d.event.clone()).collect();
-        let outcomes = handler.handle_batch(&events).await;
-        let mut handled = Vec::with_capacity(batch.len());
-        for (d, outcome) in batch.iter().zip(outcomes) {
-            let settled = match outcome {
-                Ok(()) => {
-                    handled.push(d);
-                    continue;
-                }
-                Err(HandlerError::Transient(why)) => {
-                    async {
-                        tracing::warn!(error = %why, "event failed; will retry");
-                        bus.retry_later(d, &why).await.map(drop)
-                    }
-                    .instrument(event_span(d))
-                    .await
-                }
-                Err(HandlerError::Permanent(why)) => bus.dead_letter(d, &why).await,
-            };
-            if let Err(e) = settled {
-                // The entry stays pending and is reclaimed later; handlers
-                // are idempotent, so the second run changes nothing.
-                tracing::error!(error = %e, event.id = %d.event.id, "could not settle event");
+    let events: Vec<DomainEvent> = batch.iter().map(|d| d.event.clone()).collect();
+    let outcomes = handler
+        .handle_batch(&events)
+        .instrument(shared.clone())
+        .await;
+    let mut handled = Vec::with_capacity(batch.len());
+    for ((d, outcome), span) in batch.iter().zip(outcomes).zip(spans) {
+        let settled = match outcome {
+            Ok(()) => {
+                handled.push(d);
+                continue;
             }
-        }
-        if let Err(e) = bus.ack_all(&handled).await {
-            tracing::error!(error = %e, count = handled.len(), "could not ack events");
+            Err(HandlerError::Transient(why)) => {
+                async {
+                    tracing::warn!(error = %why, "event failed; will retry");
+                    bus.retry_later(d, &why).await.map(drop)
+                }
+                .instrument(span)
+                .await
+            }
+            Err(HandlerError::Permanent(why)) => bus.dead_letter(d, &why).instrument(span).await,
+        };
+        if let Err(e) = settled {
+            // The entry stays pending and is reclaimed later; handlers are
+            // idempotent, so the second run changes nothing.
+            tracing::error!(error = %e, event.id = %d.event.id, "could not settle event");
         }
     }
-    .instrument(span)
-    .await
+    if let Err(e) = bus.ack_all(&handled).instrument(shared).await {
+        tracing::error!(error = %e, count = handled.len(), "could not ack events");
+    }
 }
