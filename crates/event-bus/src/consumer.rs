@@ -204,11 +204,19 @@ pub async fn dispatch_batch<H: Handler>(bus: &EventBus, handler: &H, batch: Vec<
         [one] => one.clone(),
         _ => tracing::info_span!("events", count = batch.len()),
     };
-    let events: Vec<DomainEvent> = batch.iter().map(|d| d.event.clone()).collect();
+    // The handler borrows the events as one slice; the deliveries are put
+    // back together afterwards to settle them, so nothing is copied.
+    let (entry_ids, events): (Vec<String>, Vec<DomainEvent>) =
+        batch.into_iter().map(|d| (d.entry_id, d.event)).unzip();
     let outcomes = handler
         .handle_batch(&events)
         .instrument(shared.clone())
         .await;
+    let batch: Vec<Delivery> = entry_ids
+        .into_iter()
+        .zip(events)
+        .map(|(entry_id, event)| Delivery { entry_id, event })
+        .collect();
     let mut handled = Vec::with_capacity(batch.len());
     for ((d, outcome), span) in batch.iter().zip(outcomes).zip(spans) {
         let settled = match outcome {

@@ -320,8 +320,7 @@ impl Run {
         let _in = self.span.clone().entered();
         let ctx = &mut self.ctx;
         let event = self.pending.as_ref().expect("a planned step has its event");
-        let trigger = route(event).ok().flatten().map(|(trigger, _)| trigger);
-        let state = parse_state(&ctx.wf).expect("planned from a parsed state");
+        let from = ctx.wf.current_state.clone();
         let (to, emits) = match &out.failure {
             None => (t.to, t.emits),
             Some(why) => {
@@ -351,8 +350,9 @@ impl Run {
                     .decision
                     .map(|d| serde_json::to_value(d).expect("decisions serialize"))
                     .or(ctx.wf.last_output.clone()),
-                replied_at: match trigger {
-                    Some(Trigger::Closed) => Some(ctx.now),
+                // The transition was selected for the event's trigger.
+                replied_at: match t.trigger {
+                    Trigger::Closed => Some(ctx.now),
                     _ => ctx.wf.replied_at,
                 },
             },
@@ -373,7 +373,7 @@ impl Run {
             },
         );
         next.traceparent = event.traceparent.clone();
-        tracing::info!(from = %state, to = %to, event = %emits, "workflow advanced");
+        tracing::info!(from = %from, to = %to, event = %emits, "workflow advanced");
         let advanced = Outcome::Advanced {
             to,
             step: ctx.wf.step,
