@@ -171,6 +171,7 @@ diesel::table! {
         created_at -> Timestamptz,
         published_at -> Nullable<Timestamptz>,
         publish_attempts -> Int4,
+        keep_published -> Bool,
     }
 }
 

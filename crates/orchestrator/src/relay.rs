@@ -1,6 +1,7 @@
 //! Outbox relay: moves committed events from PostgreSQL to Redis Streams.
 //! The fast path publishes right after a commit; the sweep catches whatever
-//! the fast path could not publish (Redis down, process killed).
+//! the fast path could not publish (Redis down, process killed). Published
+//! events are then taken out of the outbox (`settle_published`).
 
 use event_bus::EventBus;
 use memory::{DbPool, MemoryError, OutboxRow};
@@ -13,33 +14,33 @@ use uuid::Uuid;
 pub struct OutboxRelay {
     pool: DbPool,
     bus: EventBus,
-    /// Ids published by the fast path, marked in PostgreSQL in batches:
-    /// one UPDATE for many events instead of one commit per event. A mark
-    /// lost in a crash only means the sweep publishes that event again,
-    /// which handlers shrug off (they are idempotent).
-    marks: mpsc::UnboundedSender<Uuid>,
+    /// Ids published by the fast path, taken out of the outbox in batches:
+    /// one statement for many events instead of one commit per event. A
+    /// batch lost in a crash only means the sweep publishes those events
+    /// again, which handlers shrug off (they are idempotent).
+    published: mpsc::UnboundedSender<Uuid>,
 }
 
-/// How long published ids wait to be marked together.
-const MARK_BATCH_WINDOW: Duration = Duration::from_millis(10);
-const MARK_BATCH_MAX: usize = 2000;
+/// How long published ids wait to be settled together.
+const SETTLE_BATCH_WINDOW: Duration = Duration::from_millis(10);
+const SETTLE_BATCH_MAX: usize = 2000;
 
-async fn mark_in_batches(pool: DbPool, mut ids: mpsc::UnboundedReceiver<Uuid>) {
+async fn settle_in_batches(pool: DbPool, mut ids: mpsc::UnboundedReceiver<Uuid>) {
     while let Some(first) = ids.recv().await {
         let mut batch = vec![first];
-        tokio::time::sleep(MARK_BATCH_WINDOW).await;
-        while batch.len() < MARK_BATCH_MAX {
+        tokio::time::sleep(SETTLE_BATCH_WINDOW).await;
+        while batch.len() < SETTLE_BATCH_MAX {
             match ids.try_recv() {
                 Ok(id) => batch.push(id),
                 Err(_) => break,
             }
         }
-        let marked = async {
+        let settled = async {
             let mut conn = pool.get().await.map_err(MemoryError::from)?;
-            memory::repo::outbox::mark_published(&mut conn, &batch).await
+            memory::repo::outbox::settle_published(&mut conn, &batch).await
         };
-        if let Err(e) = marked.await {
-            tracing::warn!(error = %e, count = batch.len(), "could not mark events published; the sweep will resend them");
+        if let Err(e) = settled.await {
+            tracing::warn!(error = %e, count = batch.len(), "could not take published events out of the outbox; the sweep will resend them");
         }
     }
 }
@@ -53,11 +54,15 @@ pub enum RelayError {
 }
 
 impl OutboxRelay {
-    /// Starts the background marker: call inside a tokio runtime.
+    /// Starts the background settler: call inside a tokio runtime.
     pub fn new(pool: DbPool, bus: EventBus) -> Self {
-        let (marks, rx) = mpsc::unbounded_channel();
-        tokio::spawn(mark_in_batches(pool.clone(), rx));
-        Self { pool, bus, marks }
+        let (published, rx) = mpsc::unbounded_channel();
+        tokio::spawn(settle_in_batches(pool.clone(), rx));
+        Self {
+            pool,
+            bus,
+            published,
+        }
     }
 
     pub fn bus(&self) -> &EventBus {
@@ -69,9 +74,9 @@ impl OutboxRelay {
     pub async fn publish_now(&self, events: &[DomainEvent]) -> Result<(), RelayError> {
         self.bus.publish_all(events).await?;
         for e in events {
-            // The marker lives as long as the runtime; if it is gone the
+            // The settler lives as long as the runtime; if it is gone the
             // sweep republishes, which is safe.
-            let _ = self.marks.send(e.id);
+            let _ = self.published.send(e.id);
         }
         Ok(())
     }
@@ -96,7 +101,7 @@ impl OutboxRelay {
                 }
                 published.push(row.id);
             }
-            memory::repo::outbox::mark_published(conn, &published).await?;
+            memory::repo::outbox::settle_published(conn, &published).await?;
             Ok::<_, RelayError>(published.len())
         })
         .await

@@ -177,6 +177,29 @@ impl TestRedis {
             pool,
         }
     }
+
+    /// Every event on the prefix's stream, consumed or not, oldest first
+    /// (the stream keeps them until a running consumer trims it). A
+    /// published event has left the outbox; this is where a test finds it.
+    pub async fn stream_events(&self) -> Vec<shared_types::DomainEvent> {
+        use deadpool_redis::redis;
+        let mut c = self.pool.get().await.expect("redis connection");
+        let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+            .arg(format!("{}:events", self.prefix))
+            .arg("-")
+            .arg("+")
+            .query_async(&mut c)
+            .await
+            .expect("XRANGE");
+        reply
+            .ids
+            .iter()
+            .map(|e| {
+                let raw: String = e.get("envelope").expect("envelope field");
+                serde_json::from_str(&raw).expect("envelope")
+            })
+            .collect()
+    }
 }
 
 impl Default for TestRedis {

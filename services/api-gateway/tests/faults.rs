@@ -4,32 +4,16 @@
 mod support;
 
 use futures::future::join_all;
-use serde_json::{Value, json};
-use shared_types::DomainEvent;
+use serde_json::json;
 use support::{TestApp, hot_lead, warm_lead};
 use test_support::fakes::{FakeGemini, FakeResend, gemini_error, gemini_text};
-
-async fn outbox_events(app: &TestApp, event_type: &str) -> Vec<DomainEvent> {
-    use diesel::prelude::*;
-    use diesel_async::RunQueryDsl;
-    use memory::schema::outbox;
-    let rows: Vec<Value> = outbox::table
-        .filter(outbox::event_type.eq(event_type))
-        .select(outbox::envelope)
-        .load(&mut *app.conn().await)
-        .await
-        .unwrap();
-    rows.into_iter()
-        .map(|v| serde_json::from_value(v).unwrap())
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_duplicated_event_runs_the_agent_once_and_sends_once() {
     let app = TestApp::spawn().await;
     let (token, _) = app.tenant("saas-booker").await;
     let id = app.new_lead(&token, &hot_lead()).await;
-    let created = outbox_events(&app, "lead_created").await.remove(0);
+    let created = app.published("lead_created").await.remove(0);
     // At-least-once delivery: the same event arrives twice more.
     app.infra.bus.publish(&created).await.unwrap();
     app.infra.bus.publish(&created).await.unwrap();
@@ -177,7 +161,7 @@ async fn fifty_hot_leads_booking_at_once_get_fifty_non_overlapping_meetings() {
     // Fifty workers at once: each qualifies its lead and, in the same
     // transaction, races the others for the earliest slot.
     let orch = &app.infra.orchestrator;
-    let created = outbox_events(&app, "lead_created").await;
+    let created = app.published("lead_created").await;
     assert_eq!(created.len(), 50);
     for r in join_all(created.iter().map(|e| orch.process(e))).await {
         r.unwrap();

@@ -72,11 +72,21 @@ async fn run(product: &str, lead: Value, e: Expect) {
             .count(&format!("SELECT count(*) AS n FROM action_logs WHERE lead_id = '{id}' AND action_type = 'crm_update'"))
             .await;
         assert_eq!(crm, 1, "the qualification is recorded as a CRM update");
-        let qualified_events = app
-            .count(&format!("SELECT count(*) AS n FROM outbox WHERE event_type = 'lead_qualified' AND envelope->'payload'->>'leadId' = '{id}'"))
-            .await;
+        // At least once: the drain's sweep may publish an event again before
+        // the fast path's publish has been settled; it is the same event.
+        let qualified_events: std::collections::HashSet<_> = app
+            .published("lead_qualified")
+            .await
+            .iter()
+            .filter(|e| {
+                e.workflow_payload()
+                    .is_some_and(|p| p.lead_id.to_string() == id)
+            })
+            .map(|e| e.id)
+            .collect();
         assert_eq!(
-            qualified_events, 1,
+            qualified_events.len(),
+            1,
             "lead_qualified is published even when the next step ran at once"
         );
     }

@@ -26,7 +26,7 @@ use tracing::Instrument;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobName {
     /// Relays outbox rows nothing published (Redis was down) and deletes
-    /// rows published more than a day ago.
+    /// the once-only events kept since they were published, after a day.
     OutboxSweep,
     /// Folds the metric deltas the triggers wrote into the per-tenant
     /// counters, so GET /metrics reads a handful of rows.

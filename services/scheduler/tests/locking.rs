@@ -39,10 +39,10 @@ async fn only_events_published_long_ago_are_purged_from_the_outbox() {
     let pool = memory::create_pool(&db.url, 2).unwrap();
     let mut conn = pool.get().await.unwrap();
     diesel::sql_query(
-        "INSERT INTO outbox (id, event_type, envelope, published_at) VALUES \
-         (gen_random_uuid(), 'lead_created', '{}', now() - interval '2 days'), \
-         (gen_random_uuid(), 'lead_created', '{}', now()), \
-         (gen_random_uuid(), 'lead_created', '{}', NULL)",
+        "INSERT INTO outbox (id, event_type, envelope, published_at, keep_published) VALUES \
+         (gen_random_uuid(), 'followup_due', '{}', now() - interval '2 days', true), \
+         (gen_random_uuid(), 'followup_due', '{}', now(), true), \
+         (gen_random_uuid(), 'followup_due', '{}', NULL, true)",
     )
     .execute(&mut conn)
     .await

@@ -1,5 +1,7 @@
 //! The transactional outbox: events are written in the same transaction as
-//! the state change that caused them, and relayed to Redis afterwards.
+//! the state change that caused them, relayed to Redis afterwards, and then
+//! taken out: the outbox is a hand-off, not history (transitions and logs
+//! are the history).
 
 use crate::schema::outbox;
 use crate::{MemoryError, OutboxRow};
@@ -37,7 +39,8 @@ where
 
 /// Enqueues `event` unless an event with its id is already in the outbox
 /// (published or not); returns whether it was added. With an id derived
-/// from what the event is about, a job that runs again publishes nothing new.
+/// from what the event is about, a job that runs again publishes nothing new:
+/// such a row stays after publishing (see `settle_published`) until purged.
 pub async fn enqueue_once(
     conn: &mut AsyncPgConnection,
     event: &DomainEvent,
@@ -49,6 +52,7 @@ pub async fn enqueue_once(
             outbox::tenant_id.eq(event.tenant_id),
             outbox::event_type.eq(event.event_type.as_str()),
             outbox::envelope.eq(envelope),
+            outbox::keep_published.eq(true),
         ))
         .on_conflict(outbox::id)
         .do_nothing()
@@ -76,11 +80,29 @@ pub async fn claim_unpublished(
         .await?)
 }
 
-pub async fn mark_published(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Result<(), MemoryError> {
-    diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
-        .set(outbox::published_at.eq(diesel::dsl::now))
-        .execute(conn)
-        .await?;
+/// Takes published events out of the outbox: deleted, except the ones
+/// `enqueue_once` added, which are stamped published and kept for the purge.
+pub async fn settle_published(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> Result<(), MemoryError> {
+    diesel::delete(
+        outbox::table
+            .filter(outbox::id.eq_any(ids))
+            .filter(outbox::keep_published.eq(false))
+            .filter(super::planned_per_call()),
+    )
+    .execute(conn)
+    .await?;
+    diesel::update(
+        outbox::table
+            .filter(outbox::id.eq_any(ids))
+            .filter(outbox::keep_published)
+            .filter(super::planned_per_call()),
+    )
+    .set(outbox::published_at.eq(diesel::dsl::now))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -92,8 +114,8 @@ pub async fn unpublished_count(conn: &mut AsyncPgConnection) -> Result<i64, Memo
         .await?)
 }
 
-/// Deletes up to `limit` events published before `before`: the outbox is a
-/// hand-off, not history (transitions and logs are the history).
+/// Deletes up to `limit` kept events published before `before`: after a
+/// day, no job run can enqueue them again.
 pub async fn purge_published(
     conn: &mut AsyncPgConnection,
     before: DateTime<Utc>,

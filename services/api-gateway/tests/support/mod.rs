@@ -224,6 +224,14 @@ impl TestApp {
             .expect("drain");
     }
 
+    /// The events of `event_type` published to the Redis stream, oldest
+    /// first (a published event leaves the outbox).
+    pub async fn published(&self, event_type: &str) -> Vec<shared_types::DomainEvent> {
+        let mut events = self.redis.stream_events().await;
+        events.retain(|e| e.event_type.as_str() == event_type);
+        events
+    }
+
     pub async fn unpublished(&self) -> i64 {
         memory::repo::outbox::unpublished_count(&mut *self.conn().await)
             .await

@@ -212,6 +212,7 @@ async fn a_reply_between_scheduling_and_sending_means_nothing_is_sent() {
         1
     );
     let due = app
+        .redis
         .stream_events()
         .await
         .into_iter()

@@ -67,6 +67,7 @@ async fn one_reminder_per_meeting_however_often_the_job_runs_and_the_event_is_de
         published += a.unwrap().unwrap_or(0) + b.unwrap().unwrap_or(0);
         if event.is_none() {
             event = app
+                .redis
                 .stream_events()
                 .await
                 .into_iter()

@@ -36,6 +36,7 @@ async fn two_replicas_publish_each_due_follow_up_once() {
     // held the lock), each follow-up was published once.
     assert_eq!(a.unwrap_or(0) + b.unwrap_or(0), LEADS, "{a:?} {b:?}");
     let due: Vec<_> = app
+        .redis
         .stream_events()
         .await
         .into_iter()

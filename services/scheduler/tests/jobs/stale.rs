@@ -54,6 +54,7 @@ async fn a_lead_whose_event_redis_lost_is_recovered_and_processed_once() {
         0
     );
     let recovered: Vec<_> = app
+        .redis
         .stream_events()
         .await
         .into_iter()

@@ -9,7 +9,6 @@ use diesel_async::RunQueryDsl;
 use memory::DbConn;
 use orchestrator::Clock;
 use serde_json::{Value, json};
-use shared_types::DomainEvent;
 use std::collections::HashMap;
 use std::time::Duration;
 use test_support::fakes::FakeResend;
@@ -165,35 +164,14 @@ impl App {
             .unwrap()
     }
 
-    /// Waits (briefly) until the relay has marked every outbox row
-    /// published, so a sweep cannot publish anything again.
+    /// Waits (briefly) until the relay has taken every published event out
+    /// of the outbox, so a sweep cannot publish anything again.
     pub async fn settle_outbox(&self) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         while self.unpublished().await > 0 {
-            assert!(tokio::time::Instant::now() < deadline, "outbox not marked");
+            assert!(tokio::time::Instant::now() < deadline, "outbox not settled");
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-    }
-
-    /// Every event on the stream, consumed or not, oldest first.
-    pub async fn stream_events(&self) -> Vec<DomainEvent> {
-        use deadpool_redis::redis;
-        let mut c = self.infra.redis.get().await.unwrap();
-        let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
-            .arg(format!("{}:events", self.redis.prefix))
-            .arg("-")
-            .arg("+")
-            .query_async(&mut c)
-            .await
-            .unwrap();
-        reply
-            .ids
-            .iter()
-            .map(|e| {
-                let raw: String = e.get("envelope").expect("envelope field");
-                serde_json::from_str(&raw).expect("envelope")
-            })
-            .collect()
     }
 
     /// A single-number SQL query over the test database.
