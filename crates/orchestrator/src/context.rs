@@ -45,18 +45,23 @@ pub(crate) struct StepContext {
 }
 
 impl StepContext {
-    /// The context of a workflow whose lead the caller has not read.
+    /// The context of a workflow whose lead the caller has not read: the
+    /// lead, its tenant and its suppressions in one round trip (pipelined).
     pub async fn load(
-        conn: &mut AsyncPgConnection,
+        conn: &AsyncPgConnection,
         wf: Workflow,
         now: DateTime<Utc>,
     ) -> Result<Self, ProcessError> {
-        let (lead, tenant) = memory::repo::leads::with_tenants(conn, &[wf.lead_id])
-            .await?
+        let ids = [wf.lead_id];
+        let (mut c1, mut c2) = (conn, conn);
+        let (leads, blocks) = futures::try_join!(
+            memory::repo::leads::with_tenants(&mut c1, &ids),
+            memory::repo::suppressions::blocks_of_leads(&mut c2, &ids),
+        )?;
+        let (lead, tenant) = leads
             .into_iter()
             .find(|(lead, _)| lead.tenant_id == wf.tenant_id)
             .ok_or(MemoryError::NotFound)?;
-        let blocks = memory::repo::suppressions::blocks_of_leads(conn, &[lead.id]).await?;
         let lead_blocks = blocks.get(&lead.id).copied().unwrap_or_default();
         Self::new(wf, lead, tenant, lead_blocks, now)
     }
