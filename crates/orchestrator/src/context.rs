@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use memory::repo::suppressions::Blocks;
 use memory::{AsyncPgConnection, Lead, MemoryError, Tenant, Workflow};
+use serde::Deserialize;
 use shared_types::{BusinessHours, LeadEmail, LeadProfile, ProductConfig};
 
 /// The provider-facing parts, each with its embedded default.
@@ -73,7 +74,7 @@ impl StepContext {
         lead_blocks: Blocks,
         now: DateTime<Utc>,
     ) -> Result<Self, ProcessError> {
-        let product: ProductConfig = serde_json::from_value(wf.product_config.clone())
+        let product = ProductConfig::deserialize(&wf.product_config)
             .map_err(|e| ProcessError::Permanent(format!("workflow product config: {e}")))?;
         let tz = tenant.timezone.parse().unwrap_or(Tz::UTC);
         Ok(Self {
@@ -95,7 +96,7 @@ impl StepContext {
     }
 
     pub fn business_hours(&self) -> BusinessHours {
-        serde_json::from_value(self.tenant.business_hours.clone()).unwrap_or_default()
+        BusinessHours::deserialize(&self.tenant.business_hours).unwrap_or_default()
     }
 
     pub fn lead_context(&self) -> Result<LeadContext, ProcessError> {

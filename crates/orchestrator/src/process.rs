@@ -13,6 +13,7 @@ use memory::repo::steps::{Opened, StepWrites};
 use memory::{
     AgentLog, DbPool, Lead, MemoryError, Message, NewActionLog, Tenant, Transition, Workflow,
 };
+use serde::Deserialize;
 use shared_types::{AgentDecision, DomainEvent, EventType, WorkflowEventPayload, WorkflowState};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -414,11 +415,11 @@ fn select(
     if let Some(skipped) = skip_reason(&ctx.wf, p)? {
         return Ok(Err(skipped));
     }
-    let last: Option<AgentDecision> = ctx
+    let last = ctx
         .wf
         .last_output
-        .clone()
-        .and_then(|v| serde_json::from_value(v).ok());
+        .as_ref()
+        .and_then(|v| AgentDecision::deserialize(v).ok());
     let facts = Facts {
         allowed: ctx.product.agents.clone(),
         next_action: last.as_ref().and_then(AgentDecision::next_action),

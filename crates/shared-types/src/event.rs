@@ -51,12 +51,12 @@ impl DomainEvent {
 
     /// The workflow this event concerns, when it concerns one.
     pub fn workflow_payload(&self) -> Option<WorkflowEventPayload> {
-        serde_json::from_value(self.payload.clone()).ok()
+        WorkflowEventPayload::deserialize(&self.payload).ok()
     }
 
     /// The meeting this event concerns (`meeting_reminder_due`).
     pub fn meeting_payload(&self) -> Option<MeetingEventPayload> {
-        serde_json::from_value(self.payload.clone()).ok()
+        MeetingEventPayload::deserialize(&self.payload).ok()
     }
 }
 
