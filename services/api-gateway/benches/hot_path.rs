@@ -105,6 +105,9 @@ struct Driver {
     token: String,
     /// Leads refused with 503 by the gateway's load shedding.
     shed: std::sync::atomic::AtomicUsize,
+    /// Whether a refused client waits `Retry-After` before its next lead,
+    /// as the API asks (BENCH_IMPATIENT_CLIENTS=1: it sends the next at once).
+    honour_retry_after: bool,
 }
 
 impl Driver {
@@ -124,6 +127,16 @@ impl Driver {
             .ok()?;
         if r.status() == 503 {
             self.shed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            // Reading the error to its end lets the connection be reused,
+            // as any HTTP client does; a dropped body closes it.
+            let wait = r
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+            let _ = r.bytes().await;
+            if self.honour_retry_after {
+                tokio::time::sleep(Duration::from_secs(wait.unwrap_or(1))).await;
+            }
             return None;
         }
         if r.status() != 201 {
@@ -230,6 +243,7 @@ async fn main() -> anyhow::Result<()> {
         url: "http://127.0.0.1:18080/api/leads".into(),
         token: boot["token"].as_str().unwrap_or_default().to_owned(),
         shed: Default::default(),
+        honour_retry_after: std::env::var("BENCH_IMPATIENT_CLIENTS").is_err(),
     });
     // Warm up connections and caches.
     for i in 0..200 {
@@ -397,8 +411,13 @@ async fn main() -> anyhow::Result<()> {
         ms(percentile(&action_lat, 1.0))
     );
     println!(
-        "overload: {} leads at concurrency {overload_concurrency} ({over_shed} more refused with 503 and Retry-After):",
-        over_lat.len()
+        "overload: {} leads at concurrency {overload_concurrency} ({over_shed} more refused with 503 and Retry-After, {}):",
+        over_lat.len(),
+        if driver.honour_retry_after {
+            "after which the client waits"
+        } else {
+            "after which the client sends its next lead at once"
+        }
     );
     println!(
         "  accept latency       p50 {}  p99 {}",

@@ -58,8 +58,8 @@ impl IntakeQueue {
     }
 
     /// Stores the lead, its workflow and its `lead_created` event with the
-    /// batch it lands in, and publishes the event once committed (if Redis
-    /// is down it waits in the outbox for the relay's sweep).
+    /// batch it lands in; the event is published right after the answer (if
+    /// Redis is down it waits in the outbox for the relay's sweep).
     pub async fn submit(&self, lead: Submission) -> Result<AcceptedLead, ApiError> {
         let (reply, answer) = oneshot::channel();
         let stopped = || ApiError::Unavailable("the lead intake is shutting down".into());
@@ -114,11 +114,14 @@ impl Writer {
                     .iter()
                     .filter_map(|v| v.as_ref().ok().map(|a| a.event.clone()))
                     .collect();
-                if let Err(e) = self.relay.publish_now(&events).await {
-                    tracing::warn!(error = %e, "events stay in the outbox until Redis is back");
-                }
+                // Committed leads are answered before their events go to
+                // Redis: the outbox already holds the events, so the answer
+                // waits for neither a Redis round trip nor a Redis outage.
                 for (p, verdict) in batch.into_iter().zip(verdicts) {
                     let _ = p.reply.send(verdict);
+                }
+                if let Err(e) = self.relay.publish_now(&events).await {
+                    tracing::warn!(error = %e, "events stay in the outbox until Redis is back");
                 }
             }
             Err(e) if batch.len() == 1 => {

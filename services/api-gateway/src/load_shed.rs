@@ -13,6 +13,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{Error, web};
+use futures::StreamExt;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
@@ -28,7 +29,7 @@ impl IntakeSlots {
 
 /// Middleware: holds a slot while POST /api/leads runs; 503 without one.
 pub async fn shed(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let slots = (req.method() == Method::POST && req.path() == "/api/leads")
@@ -39,9 +40,25 @@ pub async fn shed(
         return Ok(next.call(req).await?.map_into_left_body());
     };
     let Ok(_slot) = slots.try_acquire_owned() else {
+        discard_body(&mut req).await;
         return Ok(req
             .error_response(ApiError::Overloaded)
             .map_into_right_body());
     };
     Ok(next.call(req).await?.map_into_left_body())
+}
+
+/// Reads a refused request's body to its end (up to the body limit), so the
+/// client's connection stays open for its retry: actix closes a connection
+/// whose request body was left unread, and under overload every refusal
+/// would otherwise cost both sides a new TCP connection.
+async fn discard_body(req: &mut ServiceRequest) {
+    let payload = req.parts_mut().1;
+    let mut read = 0;
+    while let Some(Ok(chunk)) = payload.next().await {
+        read += chunk.len();
+        if read > crate::BODY_LIMIT {
+            break;
+        }
+    }
 }

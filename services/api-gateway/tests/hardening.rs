@@ -341,6 +341,51 @@ async fn a_redis_outage_lets_leads_in_and_limits_come_back_with_redis() {
     api_error(gw.post_lead(&token, 11).await, 429, "rate_limited").await;
 }
 
+/// Sends a lead, then GET /health, on one raw keep-alive connection; the
+/// status line of each answer (an empty one if the connection was closed).
+async fn refused_then_next_on_one_connection(gw: &Gateway, token: &str) -> [String; 2] {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    let addr = gw.base.trim_start_matches("http://");
+    let mut socket = BufReader::new(tokio::net::TcpStream::connect(addr).await.unwrap());
+    let body = json!({"name": "Lead 9", "email": "lead9@acme-dental.com", "source": "website"})
+        .to_string();
+    let requests = [
+        format!(
+            "POST /api/leads HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+        format!("GET /health HTTP/1.1\r\nHost: {addr}\r\n\r\n"),
+    ];
+    let mut statuses = [String::new(), String::new()];
+    for (request, status) in requests.iter().zip(&mut statuses) {
+        if socket
+            .get_mut()
+            .write_all(request.as_bytes())
+            .await
+            .is_err()
+        {
+            break;
+        }
+        let mut line = String::new();
+        socket.read_line(&mut line).await.unwrap_or_default();
+        *status = line.get(..12).unwrap_or_default().to_owned();
+        // Skip the headers, then read the body by its length.
+        let mut length = 0;
+        loop {
+            let mut header = String::new();
+            if socket.read_line(&mut header).await.unwrap_or(0) == 0 || header == "\r\n" {
+                break;
+            }
+            if let Some(v) = header.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+        }
+        let mut rest = vec![0; length];
+        socket.read_exact(&mut rest).await.unwrap();
+    }
+    statuses
+}
+
 /// Past INTAKE_MAX_IN_FLIGHT lead submissions in progress, the next one is
 /// refused at once with 503 and Retry-After, and stores nothing.
 #[tokio::test(flavor = "multi_thread")]
@@ -377,6 +422,12 @@ async fn lead_submissions_beyond_the_in_flight_bound_get_503_with_retry_after() 
         .expect("answered at once, not queued behind the lock");
     assert_eq!(header(&refused, "retry-after"), Some("1"));
     api_error(refused, 503, "overloaded").await;
+    // The refused client's connection stays open for its retry: its body is
+    // read, so the next request on the same socket is answered.
+    assert_eq!(
+        refused_then_next_on_one_connection(&gw, &token).await,
+        ["HTTP/1.1 503", "HTTP/1.1 200"]
+    );
     // Other routes are not bounded by lead intake.
     assert_eq!(gw.get("/health").await.status(), 200);
 

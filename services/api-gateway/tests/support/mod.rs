@@ -225,8 +225,17 @@ impl TestApp {
     }
 
     /// The events of `event_type` published to the Redis stream, oldest
-    /// first (a published event leaves the outbox).
+    /// first, once the outbox is empty: the gateway answers a lead before it
+    /// publishes the lead's event, and a published event leaves the outbox.
     pub async fn published(&self, event_type: &str) -> Vec<shared_types::DomainEvent> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while self.unpublished().await > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "events still unpublished after 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         let mut events = self.redis.stream_events().await;
         events.retain(|e| e.event_type.as_str() == event_type);
         events
