@@ -385,7 +385,7 @@ impl Config {
                 .text("OTEL_SERVICE_NAME")
                 .unwrap_or_else(|| service.name().into()),
             log_format,
-            worker_concurrency: r.number("WORKER_CONCURRENCY", 64, 1..=1024),
+            worker_concurrency: r.number("WORKER_CONCURRENCY", 128, 1..=1024),
             intake_max_in_flight: r.number("INTAKE_MAX_IN_FLIGHT", 64, 1..=100_000),
             event_claim_idle_ms: r.number("EVENT_CLAIM_IDLE_MS", 30_000, 100..=3_600_000) as u64,
             schedules,
