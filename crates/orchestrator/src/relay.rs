@@ -91,16 +91,19 @@ impl OutboxRelay {
         let bus = self.bus.clone();
         conn.transaction(async move |conn| {
             let rows: Vec<OutboxRow> = memory::repo::outbox::claim_unpublished(conn, cutoff, batch).await?;
-            let mut published = Vec::with_capacity(rows.len());
-            for row in rows {
-                match serde_json::from_value::<DomainEvent>(row.envelope) {
-                    Ok(event) => {
-                        bus.publish(&event).await?;
+            let published: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+            let events: Vec<DomainEvent> = rows
+                .into_iter()
+                .filter_map(|row| match serde_json::from_value(row.envelope) {
+                    Ok(event) => Some(event),
+                    Err(e) => {
+                        tracing::error!(outbox.id = %row.id, error = %e, "unreadable outbox row skipped");
+                        None
                     }
-                    Err(e) => tracing::error!(outbox.id = %row.id, error = %e, "unreadable outbox row skipped"),
-                }
-                published.push(row.id);
-            }
+                })
+                .collect();
+            // In order, in one round trip.
+            bus.publish_all(&events).await?;
             memory::repo::outbox::settle_published(conn, &published).await?;
             Ok::<_, RelayError>(published.len())
         })

@@ -86,7 +86,7 @@ pub async fn settle_published(
     conn: &mut AsyncPgConnection,
     ids: &[Uuid],
 ) -> Result<(), MemoryError> {
-    diesel::delete(
+    let deleted = diesel::delete(
         outbox::table
             .filter(outbox::id.eq_any(ids))
             .filter(outbox::keep_published.eq(false))
@@ -94,6 +94,11 @@ pub async fn settle_published(
     )
     .execute(conn)
     .await?;
+    // Lead and workflow events are all deleted: their settling is one
+    // statement (outside a transaction, one commit), not two.
+    if deleted == ids.len() {
+        return Ok(());
+    }
     diesel::update(
         outbox::table
             .filter(outbox::id.eq_any(ids))

@@ -28,14 +28,7 @@ async fn expired_idempotency_keys_and_webhook_ids_are_purged() {
         .await;
     }
 
-    scheduler::run_job(
-        JobName::OutboxSweep,
-        &app.infra,
-        app.now() + Duration::seconds(1),
-    )
-    .await
-    .unwrap()
-    .expect("the lock is free");
+    sweep_outbox(&app, app.now() + Duration::seconds(1)).await;
 
     assert_eq!(
         app.count("SELECT count(*) AS n FROM lead_idempotency_keys WHERE key = 'fresh'")
@@ -96,13 +89,14 @@ async fn published_events_leave_the_outbox_and_once_only_ones_stay_a_day() {
         "the kept row makes the job enqueue it once"
     );
 
-    scheduler::run_job(
-        JobName::OutboxSweep,
-        &app.infra,
-        app.now() + Duration::days(2),
-    )
-    .await
-    .unwrap()
-    .expect("the lock is free");
+    sweep_outbox(&app, app.now() + Duration::days(2)).await;
     assert_eq!(app.count(kept).await, 0);
+}
+
+/// Runs the housekeeping job (the outbox sweep and the purges) at `at`.
+async fn sweep_outbox(app: &App, at: DateTime<Utc>) {
+    scheduler::run_job(JobName::OutboxSweep, &app.infra, at)
+        .await
+        .unwrap()
+        .expect("the lock is free");
 }
