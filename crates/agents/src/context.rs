@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use shared_types::{AgentImplementation, BusinessHours, LeadProfile, MeetingSlot, ProductConfig};
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// The lead an agent works on, with the tenant facts every agent needs.
@@ -70,7 +71,8 @@ pub struct FollowupRequest {
     /// 1-based: 1 is the first contact.
     pub attempt: u32,
     pub max_attempts: u32,
-    pub product: ProductConfig,
+    /// Shared with the step that asks (no copy per follow-up).
+    pub product: Arc<ProductConfig>,
     /// Who signs the message (a person or the business).
     pub from_name: String,
 }

@@ -9,10 +9,12 @@ mod migrations;
 mod models;
 mod pool;
 pub mod repo;
+mod snapshot;
 
 pub use error::MemoryError;
 pub use migrations::{ensure_database, pending_migrations, run_migrations};
 pub use models::*;
 pub use pool::{DbConn, DbPool, create_pool};
+pub use snapshot::{JsonText, ProductSnapshot};
 
 pub use diesel_async::AsyncPgConnection;

@@ -109,7 +109,7 @@ pub struct Workflow {
     pub allowed_agents: Vec<String>,
     pub product: String,
     #[serde(skip)]
-    pub product_config: serde_json::Value,
+    pub product_config: crate::ProductSnapshot,
     pub step: i32,
     pub followup_attempts: i32,
     pub next_followup_at: Option<DateTime<Utc>>,
@@ -130,7 +130,7 @@ pub struct NewWorkflow {
     pub goal: String,
     pub allowed_agents: Vec<String>,
     pub product: String,
-    pub product_config: serde_json::Value,
+    pub product_config: crate::JsonText,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]

@@ -111,7 +111,7 @@ async fn complete(
     let step = workflows::advance(
         conn,
         wf,
-        &StepResult {
+        StepResult {
             to_state: t.to.to_string(),
             event: Some(t.emits.to_string()),
             followup_attempts: wf.followup_attempts,

@@ -9,6 +9,7 @@ use memory::repo::suppressions::Blocks;
 use memory::{AsyncPgConnection, Lead, MemoryError, Tenant, Workflow};
 use serde::Deserialize;
 use shared_types::{BusinessHours, LeadEmail, LeadProfile, ProductConfig};
+use std::sync::Arc;
 
 /// The provider-facing parts, each with its embedded default.
 #[derive(Clone)]
@@ -40,7 +41,7 @@ pub(crate) struct StepContext {
     pub tenant: Tenant,
     /// What the lead's suppressions block.
     pub lead_blocks: Blocks,
-    pub product: ProductConfig,
+    pub product: Arc<ProductConfig>,
     pub tz: Tz,
     pub now: DateTime<Utc>,
 }
@@ -74,8 +75,11 @@ impl StepContext {
         lead_blocks: Blocks,
         now: DateTime<Utc>,
     ) -> Result<Self, ProcessError> {
-        let product = ProductConfig::deserialize(&wf.product_config)
-            .map_err(|e| ProcessError::Permanent(format!("workflow product config: {e}")))?;
+        let product = wf
+            .product_config
+            .config()
+            .map_err(|e| ProcessError::Permanent(format!("workflow product config: {e}")))?
+            .clone();
         let tz = tenant.timezone.parse().unwrap_or(Tz::UTC);
         Ok(Self {
             wf,

@@ -3,9 +3,11 @@
 //! that makes the worker act on it.
 
 use chrono::Utc;
-use memory::{AsyncPgConnection, Lead, MemoryError, NewLead, NewWorkflow, Tenant, Workflow};
+use memory::{AsyncPgConnection, JsonText, Lead, MemoryError, NewLead, NewWorkflow, Tenant};
 use rules_engine::Catalog;
 use shared_types::{DomainEvent, EventType, LeadProfile, ProductSlug, WorkflowEventPayload};
+use std::collections::HashMap;
+use std::sync::LazyLock;
 use uuid::Uuid;
 
 /// A lead to accept for an admitted tenant.
@@ -17,9 +19,19 @@ pub struct LeadIntake<'a> {
 
 pub struct AcceptedLead {
     pub lead: Lead,
-    pub workflow: Workflow,
+    pub workflow_id: Uuid,
     pub event: DomainEvent,
 }
+
+/// Each product's configuration as the JSON its workflows store,
+/// serialized once rather than for every lead.
+static PRODUCT_JSON: LazyLock<HashMap<ProductSlug, String>> = LazyLock::new(|| {
+    Catalog::embedded()
+        .all()
+        .iter()
+        .map(|p| (p.slug, serde_json::to_string(p).expect("configs serialize")))
+        .collect()
+});
 
 /// Accepts one lead. Call inside a transaction.
 pub async fn accept_lead(
@@ -57,10 +69,11 @@ pub async fn accept_leads(
     let stored = memory::repo::intake::insert_leads(conn, &rows, &workflows, &events).await?;
     Ok(stored
         .into_iter()
+        .zip(workflows)
         .zip(events)
         .map(|((lead, workflow), event)| AcceptedLead {
             lead,
-            workflow,
+            workflow_id: workflow.id,
             event,
         })
         .collect())
@@ -96,7 +109,7 @@ fn new_rows(intake: LeadIntake<'_>) -> Result<(NewLead, NewWorkflow, DomainEvent
         goal: product.goal.clone(),
         allowed_agents: product.agents.iter().map(|a| a.to_string()).collect(),
         product: product.slug.to_string(),
-        product_config: serde_json::to_value(product).expect("config serializes"),
+        product_config: JsonText(PRODUCT_JSON[&slug].as_str().into()),
     };
     let mut event = DomainEvent::for_workflow(
         EventType::LeadCreated,

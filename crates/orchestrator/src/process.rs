@@ -250,16 +250,13 @@ impl Run {
         }
     }
 
-    /// The action_logs rows of the provider calls made for this run.
-    fn action_logs(&self) -> impl Iterator<Item = NewActionLog> + '_ {
-        self.calls.iter().map(|c| {
-            action_log(
-                self.ctx.tenant.id,
-                Some(self.ctx.wf.id),
-                Some(self.ctx.lead.id),
-                c,
-            )
-        })
+    /// The action_logs rows of the provider calls made for this run, which
+    /// leave the run.
+    fn take_action_logs(&mut self) -> impl Iterator<Item = NewActionLog> + '_ {
+        let (tenant, workflow, lead) = (self.ctx.tenant.id, self.ctx.wf.id, self.ctx.lead.id);
+        self.calls
+            .drain(..)
+            .map(move |c| action_log(tenant, Some(workflow), Some(lead), c))
     }
 
     /// Picks the transition the pending event takes; returns whether there
@@ -340,26 +337,24 @@ impl Run {
             acted_at: out.acted_at,
             ..Default::default()
         });
-        let (wf, transition) = memory::repo::workflows::advanced(
-            &ctx.wf,
-            &memory::repo::workflows::StepResult {
-                to_state: to.to_string(),
-                event: Some(emits.to_string()),
-                followup_attempts: out.followup_attempts.unwrap_or(ctx.wf.followup_attempts),
-                next_followup_at: out.next_followup_at,
-                last_output: out
-                    .decision
-                    .map(|d| serde_json::to_value(d).expect("decisions serialize"))
-                    .or(ctx.wf.last_output.clone()),
-                // The transition was selected for the event's trigger.
-                replied_at: match t.trigger {
-                    Trigger::Closed => Some(ctx.now),
-                    _ => ctx.wf.replied_at,
-                },
+        let last_output = match out.decision {
+            Some(d) => Some(serde_json::to_value(d).expect("decisions serialize")),
+            None => ctx.wf.last_output.take(),
+        };
+        let result = memory::repo::workflows::StepResult {
+            to_state: to.to_string(),
+            event: Some(emits.to_string()),
+            followup_attempts: out.followup_attempts.unwrap_or(ctx.wf.followup_attempts),
+            next_followup_at: out.next_followup_at,
+            last_output,
+            // The transition was selected for the event's trigger.
+            replied_at: match t.trigger {
+                Trigger::Closed => Some(ctx.now),
+                _ => ctx.wf.replied_at,
             },
-        );
+        };
+        let transition = memory::repo::workflows::advanced(&mut ctx.wf, result);
         lead.apply(&mut ctx.lead);
-        ctx.wf = wf;
         self.done.lead.then(lead);
         self.done.transitions.push(transition);
         self.done.agent_logs.extend(out.agent_log);
@@ -438,7 +433,8 @@ impl Inner {
     ) -> Result<Vec<Result<Outcome, ProcessError>>, ProcessError> {
         let mut conn = self.pool.get().await.map_err(MemoryError::from)?;
         let mut runs: Vec<Run> = Vec::with_capacity(items.len());
-        let runs_ref = &mut runs;
+        let mut logs: Vec<NewActionLog> = Vec::new();
+        let (runs_ref, logs_ref) = (&mut runs, &mut logs);
         let result = conn
             .transaction(async move |conn| {
                 let workflow_ids: Vec<Uuid> = items.iter().map(|i| i.p.workflow_id).collect();
@@ -490,6 +486,7 @@ impl Inner {
                     done.agent_logs.append(&mut r.done.agent_logs);
                     done.messages.append(&mut r.done.messages);
                     emitted.append(&mut r.emitted);
+                    logs_ref.extend(r.take_action_logs());
                     outcomes[r.slot] = r.outcome.take();
                 }
                 let advanced: Vec<&Workflow> =
@@ -502,7 +499,6 @@ impl Inner {
                         change: &r.done.lead,
                     })
                     .collect();
-                let logs: Vec<NewActionLog> = runs_ref.iter().flat_map(Run::action_logs).collect();
                 memory::repo::steps::record(
                     conn,
                     StepWrites {
@@ -512,7 +508,7 @@ impl Inner {
                         agent_logs: &done.agent_logs,
                         messages: &done.messages,
                         events: &emitted,
-                        action_logs: &logs,
+                        action_logs: logs_ref,
                     },
                 )
                 .await?;
@@ -522,7 +518,7 @@ impl Inner {
         // The calls were logged in the transaction; if it did not commit,
         // they happened all the same and are logged now.
         if result.is_err() {
-            let logs: Vec<NewActionLog> = runs.iter().flat_map(Run::action_logs).collect();
+            logs.extend(runs.iter_mut().flat_map(Run::take_action_logs));
             // Returns at once when there is nothing to log.
             if let Err(e) = memory::repo::logs::insert_action_logs(&mut conn, &logs).await {
                 tracing::error!(error = %e, "could not record provider calls");
@@ -636,7 +632,7 @@ pub fn action_log(
     tenant_id: Uuid,
     workflow_id: Option<Uuid>,
     lead_id: Option<Uuid>,
-    c: &ProviderCall,
+    c: ProviderCall,
 ) -> NewActionLog {
     NewActionLog {
         id: Uuid::new_v4(),
@@ -645,12 +641,12 @@ pub fn action_log(
         lead_id,
         action_type: c.action_type.to_owned(),
         provider: c.provider.to_owned(),
-        idempotency_key: c.idempotency_key.clone(),
-        request: c.request.clone(),
-        response: c.response.clone(),
+        idempotency_key: c.idempotency_key,
+        request: c.request,
+        response: c.response,
         status_code: c.status_code.map(i32::from),
         success: c.success,
-        error: c.error.clone(),
+        error: c.error,
         duration_ms: c.duration_ms.min(i32::MAX as u64) as i32,
     }
 }

@@ -49,7 +49,9 @@ impl Inner {
                 let sent = crate::steps::remind::run(self, &ctx, &meeting, calls_ref).await?;
                 let logs: Vec<_> = calls_ref
                     .iter()
-                    .map(|c| action_log(ctx.tenant.id, Some(ctx.wf.id), Some(ctx.lead.id), c))
+                    .map(|c| {
+                        action_log(ctx.tenant.id, Some(ctx.wf.id), Some(ctx.lead.id), c.clone())
+                    })
                     .collect();
                 memory::repo::logs::insert_action_logs(conn, &logs).await?;
                 match sent {
@@ -76,7 +78,7 @@ impl Inner {
         // happened all the same and are logged now.
         if result.is_err() && !calls.is_empty() {
             let logs: Vec<_> = calls
-                .iter()
+                .into_iter()
                 .map(|c| action_log(event.tenant_id, None, Some(p.lead_id), c))
                 .collect();
             if let Err(e) = memory::repo::logs::insert_action_logs(&mut conn, &logs).await {

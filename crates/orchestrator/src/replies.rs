@@ -149,7 +149,7 @@ async fn pause_followups(
         workflows::advance(
             conn,
             &wf,
-            &StepResult {
+            StepResult {
                 to_state: wf.current_state.clone(),
                 event: Some(PAUSE_EVENT.into()),
                 followup_attempts: wf.followup_attempts,

@@ -91,7 +91,7 @@ impl Inner {
             .webhooks
             .deliver(&url, secret.as_bytes(), &body, &event.id.to_string())
             .await;
-        let log = crate::action_log(event.tenant_id, Some(p.workflow_id), Some(lead.id), &call);
+        let log = crate::action_log(event.tenant_id, Some(p.workflow_id), Some(lead.id), call);
         memory::repo::logs::insert_action_logs(&mut conn, &[log]).await?;
         match result {
             Ok(_) => Ok(()),

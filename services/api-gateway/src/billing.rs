@@ -265,7 +265,7 @@ fn billing_error(e: BillingError) -> ApiError {
 fn action_logs(tenant_id: Uuid, calls: &[ProviderCall]) -> Vec<NewActionLog> {
     calls
         .iter()
-        .map(|c| orchestrator::action_log(tenant_id, None, None, c))
+        .map(|c| orchestrator::action_log(tenant_id, None, None, c.clone()))
         .collect()
 }
 

@@ -47,7 +47,7 @@ async fn enrich(
         let mut conn = pool.get().await?;
         repo::logs::insert_action_logs(
             &mut conn,
-            &[action_log(tenant_id, None, Some(lead_id), &call)],
+            &[action_log(tenant_id, None, Some(lead_id), call)],
         )
         .await?;
         match result {

@@ -92,7 +92,7 @@ pub async fn create(
 }
 
 fn created_body(accepted: &AcceptedLead) -> Value {
-    json!({"lead": accepted.lead, "workflowId": accepted.workflow.id})
+    json!({"lead": accepted.lead, "workflowId": accepted.workflow_id})
 }
 
 /// The Idempotency-Key path: the key is claimed in the lead's transaction.

@@ -293,3 +293,42 @@ async fn a_booking_the_calendar_refuses_frees_the_slot_and_follows_up_instead() 
     let q = format!("lead_id = '{id}'");
     assert_eq!(app.count(&format!("SELECT count(*) AS n FROM action_logs WHERE {q} AND action_type = 'calendar_event' AND NOT success")).await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_workflow_whose_stored_product_config_no_longer_fits_fails_alone() {
+    use diesel_async::RunQueryDsl;
+    let app = TestApp::spawn().await;
+    let (token, _) = app.tenant("saas-leadqualifier").await;
+    let broken = app.new_lead(&token, &hot_lead()).await;
+    let fine = app.new_lead(&token, &warm_lead()).await;
+    diesel::sql_query(format!(
+        "UPDATE workflows SET product_config = '{{\"name\": 1}}' WHERE lead_id = '{broken}'"
+    ))
+    .execute(&mut *app.conn().await)
+    .await
+    .unwrap();
+    // Read together, as the worker reads a busy stream: one batch.
+    let created = app.published("lead_created").await;
+    assert_eq!(created.len(), 2);
+    let outcomes = app.infra.orchestrator.process_batch(&created).await;
+    for (event, outcome) in created.iter().zip(outcomes) {
+        let lead = event.workflow_payload().unwrap().lead_id.to_string();
+        if lead == broken {
+            let Err(orchestrator::ProcessError::Permanent(why)) = outcome else {
+                panic!("the broken workflow fails for good, got {outcome:?}");
+            };
+            assert!(why.contains("product config"), "{why}");
+        } else {
+            assert_eq!(lead, fine);
+            assert!(
+                matches!(outcome, Ok(orchestrator::Outcome::Advanced { .. })),
+                "{outcome:?}"
+            );
+        }
+    }
+    let scored = |id: &str| {
+        format!("SELECT count(*) AS n FROM leads WHERE id = '{id}' AND score IS NOT NULL")
+    };
+    assert_eq!(app.count(&scored(&fine)).await, 1);
+    assert_eq!(app.count(&scored(&broken)).await, 0);
+}

@@ -147,7 +147,7 @@ mod tests {
         FollowupRequest {
             attempt,
             max_attempts: 4,
-            product: Catalog::embedded().get(slug).clone(),
+            product: std::sync::Arc::new(Catalog::embedded().get(slug).clone()),
             from_name: "Joe".into(),
         }
     }

@@ -122,7 +122,7 @@ pub fn followup_request(attempt: u32) -> FollowupRequest {
     FollowupRequest {
         attempt,
         max_attempts: 4,
-        product: Catalog::embedded().get(ProductSlug::Booker).clone(),
+        product: std::sync::Arc::new(Catalog::embedded().get(ProductSlug::Booker).clone()),
         from_name: "Joe".into(),
     }
 }

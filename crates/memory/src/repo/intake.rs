@@ -1,7 +1,7 @@
 //! Writing new leads, their workflows and their first events.
 
 use crate::schema::{leads, outbox, workflows};
-use crate::{Lead, MemoryError, NewLead, NewWorkflow, Workflow};
+use crate::{Lead, MemoryError, NewLead, NewWorkflow};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use shared_types::DomainEvent;
@@ -10,14 +10,14 @@ use uuid::Uuid;
 
 /// Three multi-row inserts, pipelined: sent together, executed in order by
 /// PostgreSQL (so the foreign keys hold), one round trip for any number of
-/// leads. `workflows[i]` and `events[i]` belong to `leads[i]`; the rows
-/// come back in that order. Call inside a transaction.
+/// leads. `workflows[i]` and `events[i]` belong to `leads[i]`; the stored
+/// leads come back in that order. Call inside a transaction.
 pub async fn insert_leads(
     conn: &AsyncPgConnection,
     leads: &[NewLead],
     workflows: &[NewWorkflow],
     events: &[DomainEvent],
-) -> Result<Vec<(Lead, Workflow)>, MemoryError> {
+) -> Result<Vec<Lead>, MemoryError> {
     if leads.is_empty() {
         return Ok(Vec::new());
     }
@@ -39,23 +39,15 @@ pub async fn insert_leads(
         .get_results::<Lead>(&mut c1);
     let insert_workflows = diesel::insert_into(workflows::table)
         .values(workflows)
-        .returning(Workflow::as_returning())
-        .get_results::<Workflow>(&mut c2);
+        .execute(&mut c2);
     let insert_events = diesel::insert_into(outbox::table)
         .values(&envelopes)
         .execute(&mut c3);
-    let (stored, started, _) = futures::try_join!(insert_leads, insert_workflows, insert_events)?;
+    let (stored, _, _) = futures::try_join!(insert_leads, insert_workflows, insert_events)?;
     // RETURNING's order is not promised: match the rows up by id.
     let mut stored: HashMap<Uuid, Lead> = stored.into_iter().map(|l| (l.id, l)).collect();
-    let mut started: HashMap<Uuid, Workflow> = started.into_iter().map(|w| (w.id, w)).collect();
     leads
         .iter()
-        .zip(workflows)
-        .map(|(l, w)| {
-            Ok((
-                stored.remove(&l.id).ok_or(MemoryError::NotFound)?,
-                started.remove(&w.id).ok_or(MemoryError::NotFound)?,
-            ))
-        })
+        .map(|l| stored.remove(&l.id).ok_or(MemoryError::NotFound))
         .collect()
 }

@@ -60,30 +60,27 @@ pub struct StepResult {
     pub replied_at: Option<DateTime<Utc>>,
 }
 
-/// The workflow one step later, and the transition that records the step.
-pub fn advanced(wf: &Workflow, r: &StepResult) -> (Workflow, Transition) {
+/// Moves the workflow one step on, in place; returns the transition that
+/// records the step.
+pub fn advanced(wf: &mut Workflow, r: StepResult) -> Transition {
     let step = wf.step + 1;
     let transition = Transition {
         id: Uuid::new_v4(),
         tenant_id: wf.tenant_id,
         workflow_id: wf.id,
-        from_state: wf.current_state.clone(),
-        to_state: r.to_state.clone(),
-        event: r.event.clone(),
+        from_state: std::mem::replace(&mut wf.current_state, r.to_state.clone()),
+        to_state: r.to_state,
+        event: r.event,
         step,
         created_at: Utc::now(),
     };
-    let next = Workflow {
-        current_state: r.to_state.clone(),
-        step,
-        followup_attempts: r.followup_attempts,
-        next_followup_at: r.next_followup_at,
-        last_output: r.last_output.clone(),
-        replied_at: r.replied_at,
-        updated_at: transition.created_at,
-        ..wf.clone()
-    };
-    (next, transition)
+    wf.step = step;
+    wf.followup_attempts = r.followup_attempts;
+    wf.next_followup_at = r.next_followup_at;
+    wf.last_output = r.last_output;
+    wf.replied_at = r.replied_at;
+    wf.updated_at = transition.created_at;
+    transition
 }
 
 /// Writes a workflow's step columns as they are in memory. Call with the
@@ -148,9 +145,10 @@ where
 pub async fn advance(
     conn: &mut AsyncPgConnection,
     wf: &Workflow,
-    r: &StepResult,
+    r: StepResult,
 ) -> Result<i32, MemoryError> {
-    let (next, transition) = advanced(wf, r);
+    let mut next = wf.clone();
+    let transition = advanced(&mut next, r);
     save(conn, &next).await?;
     insert_transitions(conn, std::slice::from_ref(&transition)).await?;
     Ok(next.step)

@@ -104,7 +104,7 @@ pub(super) async fn run(
             Err(e) => return Err(e.into()),
         }
     }
-    let Some((run, meeting)) = booked else {
+    let Some((mut run, meeting)) = booked else {
         return Ok(StepOutput {
             failure: Some("no free slot in the booking horizon".into()),
             ..Default::default()
@@ -175,7 +175,7 @@ pub(super) async fn run(
     };
     Ok(StepOutput {
         messages,
-        agent_log: Some(agent_log(ctx, AgentType::Scheduler, &run, true)),
+        agent_log: Some(agent_log(ctx, AgentType::Scheduler, &mut run, true)),
         decision: Some(AgentDecision::Scheduler(run.output)),
         acted_at: Some(ctx.now),
         ..Default::default()

@@ -22,7 +22,7 @@ pub(super) async fn run(
         product: ctx.product.clone(),
         from_name: ctx.sender_name(),
     };
-    let run = inner.providers.agents.follow_up(&lead, &req).await;
+    let mut run = inner.providers.agents.follow_up(&lead, &req).await;
     let email = Email {
         to: &ctx.lead.email,
         kind: "marketing",
@@ -32,7 +32,7 @@ pub(super) async fn run(
         reply_to: ctx.reply_to(),
         blocks: ctx.lead_blocks,
     };
-    let log = agent_log(ctx, AgentType::Followup, &run, true);
+    let log = agent_log(ctx, AgentType::Followup, &mut run, true);
     let message = match send(inner, ctx, email, calls).await? {
         Ok(message) => message,
         Err(why) => {

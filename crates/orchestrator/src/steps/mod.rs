@@ -74,11 +74,12 @@ pub(crate) fn needs_database(t: &Transition) -> bool {
     t.agent == Some(AgentType::Scheduler) || (t.agent.is_none() && t.to == WorkflowState::Escalated)
 }
 
-/// The agent log row for a run, whichever implementation decided.
+/// The agent log row for a run, whichever implementation decided; the
+/// run's input moves into it.
 pub(crate) fn agent_log<T: Serialize>(
     ctx: &StepContext,
     agent: AgentType,
-    run: &AgentRun<T>,
+    run: &mut AgentRun<T>,
     success: bool,
 ) -> AgentLog {
     AgentLog {
@@ -90,7 +91,7 @@ pub(crate) fn agent_log<T: Serialize>(
         implementation: run.implementation.to_string(),
         model: run.model.clone(),
         rule_version: Some(run.rule_version.to_owned()),
-        input: run.input.clone(),
+        input: std::mem::take(&mut run.input),
         output: serde_json::to_value(&run.output).ok(),
         duration_ms: run.duration_ms.min(i32::MAX as u64) as i32,
         success,

@@ -14,7 +14,7 @@ pub(super) async fn run(
     calls: &mut Vec<ProviderCall>,
 ) -> Result<StepOutput, ProcessError> {
     let lead = ctx.lead_context()?;
-    let run = inner
+    let mut run = inner
         .providers
         .agents
         .qualify(&lead, ctx.product.thresholds)
@@ -35,7 +35,7 @@ pub(super) async fn run(
             qualification_reason: Some(q.reason.clone()),
             acted_at: None,
         },
-        agent_log: Some(agent_log(ctx, AgentType::Qualifier, &run, true)),
+        agent_log: Some(agent_log(ctx, AgentType::Qualifier, &mut run, true)),
         decision: Some(AgentDecision::Qualifier(run.output)),
         ..Default::default()
     })

@@ -1,0 +1,55 @@
+//! A workflow's product configuration, as the lead's product had it when
+//! the lead came in. Written from JSON text serialized once per product and
+//! read straight from the jsonb bytes into `ProductConfig`: neither the
+//! gateway nor a worker step builds a JSON tree for it.
+
+use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::expression::AsExpression;
+use diesel::pg::{Pg, PgValue};
+use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::sql_types::Jsonb;
+use shared_types::ProductConfig;
+use std::borrow::Cow;
+use std::io::Write;
+use std::sync::Arc;
+
+/// jsonb's binary format: this version byte, then the JSON text.
+const JSONB_VERSION: u8 = 1;
+
+/// The configuration stored with a workflow. A row whose JSON no longer
+/// fits `ProductConfig` still loads, with the error, so that only its own
+/// step fails and not the batch it was read with.
+#[derive(Debug, Clone, FromSqlRow)]
+pub struct ProductSnapshot(Result<Arc<ProductConfig>, String>);
+
+impl ProductSnapshot {
+    pub fn config(&self) -> Result<&Arc<ProductConfig>, &str> {
+        self.0.as_ref().map_err(String::as_str)
+    }
+}
+
+impl FromSql<Jsonb, Pg> for ProductSnapshot {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        let Some((&JSONB_VERSION, json)) = value.as_bytes().split_first() else {
+            return Err("unsupported jsonb encoding version".into());
+        };
+        Ok(Self(
+            serde_json::from_slice(json)
+                .map(Arc::new)
+                .map_err(|e| e.to_string()),
+        ))
+    }
+}
+
+/// JSON text written to a jsonb column as it is (PostgreSQL checks it).
+#[derive(Debug, Clone, AsExpression)]
+#[diesel(sql_type = Jsonb)]
+pub struct JsonText(pub Cow<'static, str>);
+
+impl ToSql<Jsonb, Pg> for JsonText {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        out.write_all(&[JSONB_VERSION])?;
+        out.write_all(self.0.as_bytes())?;
+        Ok(IsNull::No)
+    }
+}
