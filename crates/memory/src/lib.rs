@@ -5,6 +5,7 @@
 pub mod schema;
 
 mod error;
+mod json_text;
 mod migrations;
 mod models;
 mod pool;
@@ -12,9 +13,10 @@ pub mod repo;
 mod snapshot;
 
 pub use error::MemoryError;
+pub use json_text::JsonText;
 pub use migrations::{ensure_database, pending_migrations, run_migrations};
 pub use models::*;
 pub use pool::{DbConn, DbPool, create_pool};
-pub use snapshot::{JsonText, ProductSnapshot};
+pub use snapshot::ProductSnapshot;
 
 pub use diesel_async::AsyncPgConnection;

@@ -1,20 +1,14 @@
 //! A workflow's product configuration, as the lead's product had it when
-//! the lead came in. Written from JSON text serialized once per product and
-//! read straight from the jsonb bytes into `ProductConfig`: neither the
-//! gateway nor a worker step builds a JSON tree for it.
+//! the lead came in. Written from JSON text serialized once per product
+//! (`JsonText`) and read straight from the jsonb bytes into `ProductConfig`:
+//! neither the gateway nor a worker step builds a JSON tree for it.
 
+use crate::json_text::JSONB_VERSION;
 use diesel::deserialize::{self, FromSql, FromSqlRow};
-use diesel::expression::AsExpression;
 use diesel::pg::{Pg, PgValue};
-use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::Jsonb;
 use shared_types::ProductConfig;
-use std::borrow::Cow;
-use std::io::Write;
 use std::sync::Arc;
-
-/// jsonb's binary format: this version byte, then the JSON text.
-const JSONB_VERSION: u8 = 1;
 
 /// The configuration stored with a workflow. A row whose JSON no longer
 /// fits `ProductConfig` still loads, with the error, so that only its own
@@ -38,18 +32,5 @@ impl FromSql<Jsonb, Pg> for ProductSnapshot {
                 .map(Arc::new)
                 .map_err(|e| e.to_string()),
         ))
-    }
-}
-
-/// JSON text written to a jsonb column as it is (PostgreSQL checks it).
-#[derive(Debug, Clone, AsExpression)]
-#[diesel(sql_type = Jsonb)]
-pub struct JsonText(pub Cow<'static, str>);
-
-impl ToSql<Jsonb, Pg> for JsonText {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-        out.write_all(&[JSONB_VERSION])?;
-        out.write_all(self.0.as_bytes())?;
-        Ok(IsNull::No)
     }
 }

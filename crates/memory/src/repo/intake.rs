@@ -29,7 +29,7 @@ pub async fn insert_leads(
                 outbox::id.eq(event.id),
                 outbox::tenant_id.eq(event.tenant_id),
                 outbox::event_type.eq(event.event_type.as_str()),
-                outbox::envelope.eq(serde_json::to_value(event).expect("events serialize")),
+                outbox::envelope.eq(super::outbox::envelope_of(event)),
             )
         })
         .collect();

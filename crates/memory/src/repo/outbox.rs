@@ -4,12 +4,22 @@
 //! are the history).
 
 use crate::schema::outbox;
-use crate::{MemoryError, OutboxRow};
+use crate::{JsonText, MemoryError, OutboxRow};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use shared_types::DomainEvent;
 use uuid::Uuid;
+
+/// An event's outbox envelope: its JSON text, written to the jsonb column
+/// as it is (no JSON tree built on the way).
+pub(crate) fn envelope_of(event: &DomainEvent) -> JsonText {
+    JsonText(
+        serde_json::to_string(event)
+            .expect("events serialize")
+            .into(),
+    )
+}
 
 /// Enqueues `events` in one statement (a step usually emits two or three).
 pub async fn enqueue<C>(conn: &mut C, events: &[DomainEvent]) -> Result<(), MemoryError>
@@ -26,7 +36,7 @@ where
                 outbox::id.eq(event.id),
                 outbox::tenant_id.eq(event.tenant_id),
                 outbox::event_type.eq(event.event_type.as_str()),
-                outbox::envelope.eq(serde_json::to_value(event).expect("events serialize")),
+                outbox::envelope.eq(envelope_of(event)),
             )
         })
         .collect();
@@ -45,13 +55,12 @@ pub async fn enqueue_once(
     conn: &mut AsyncPgConnection,
     event: &DomainEvent,
 ) -> Result<bool, MemoryError> {
-    let envelope = serde_json::to_value(event).expect("events serialize");
     let n = diesel::insert_into(outbox::table)
         .values((
             outbox::id.eq(event.id),
             outbox::tenant_id.eq(event.tenant_id),
             outbox::event_type.eq(event.event_type.as_str()),
-            outbox::envelope.eq(envelope),
+            outbox::envelope.eq(envelope_of(event)),
             outbox::keep_published.eq(true),
         ))
         .on_conflict(outbox::id)
