@@ -6,8 +6,6 @@ use chrono::Utc;
 use memory::{AsyncPgConnection, JsonText, Lead, MemoryError, NewLead, NewWorkflow, Tenant};
 use rules_engine::Catalog;
 use shared_types::{DomainEvent, EventType, LeadProfile, ProductSlug, WorkflowEventPayload};
-use std::collections::HashMap;
-use std::sync::LazyLock;
 use uuid::Uuid;
 
 /// A lead to accept for an admitted tenant.
@@ -22,16 +20,6 @@ pub struct AcceptedLead {
     pub workflow_id: Uuid,
     pub event: DomainEvent,
 }
-
-/// Each product's configuration as the JSON its workflows store,
-/// serialized once rather than for every lead.
-static PRODUCT_JSON: LazyLock<HashMap<ProductSlug, String>> = LazyLock::new(|| {
-    Catalog::embedded()
-        .all()
-        .iter()
-        .map(|p| (p.slug, serde_json::to_string(p).expect("configs serialize")))
-        .collect()
-});
 
 /// Accepts one lead. Call inside a transaction.
 pub async fn accept_lead(
@@ -91,7 +79,8 @@ fn new_rows(intake: LeadIntake<'_>) -> Result<(NewLead, NewWorkflow, DomainEvent
         .product
         .parse()
         .map_err(|e: shared_types::ParseEnumError| MemoryError::Conflict(e.to_string()))?;
-    let product = Catalog::embedded().get(slug);
+    let catalog = Catalog::embedded();
+    let product = catalog.get(slug);
     let lead = NewLead {
         id: Uuid::new_v4(),
         tenant_id: tenant.id,
@@ -109,7 +98,7 @@ fn new_rows(intake: LeadIntake<'_>) -> Result<(NewLead, NewWorkflow, DomainEvent
         goal: product.goal.clone(),
         allowed_agents: product.agents.iter().map(|a| a.to_string()).collect(),
         product: product.slug.to_string(),
-        product_config: JsonText(PRODUCT_JSON[&slug].as_str().into()),
+        product_config: JsonText(catalog.json(slug).into()),
     };
     let mut event = DomainEvent::for_workflow(
         EventType::LeadCreated,

@@ -28,6 +28,9 @@ const EMBEDDED: [(ProductSlug, &str); 3] = [
 #[derive(Debug, Clone)]
 pub struct Catalog {
     products: Vec<ProductConfig>,
+    /// `products[i]` as JSON, serialized once here rather than for every
+    /// workflow that stores it.
+    json: Vec<String>,
 }
 
 static EMBEDDED_CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
@@ -50,8 +53,12 @@ impl Catalog {
                 }
                 Ok(p)
             })
-            .collect::<Result<_, _>>()?;
-        Ok(Self { products })
+            .collect::<Result<Vec<_>, _>>()?;
+        let json = products
+            .iter()
+            .map(|p| serde_json::to_string(p).expect("product configs serialize"))
+            .collect();
+        Ok(Self { products, json })
     }
 
     /// The compiled-in catalog.
@@ -60,9 +67,18 @@ impl Catalog {
     }
 
     pub fn get(&self, slug: ProductSlug) -> &ProductConfig {
+        &self.products[self.index(slug)]
+    }
+
+    /// The product's configuration as the JSON a workflow stores with it.
+    pub fn json(&self, slug: ProductSlug) -> &str {
+        &self.json[self.index(slug)]
+    }
+
+    fn index(&self, slug: ProductSlug) -> usize {
         self.products
             .iter()
-            .find(|p| p.slug == slug)
+            .position(|p| p.slug == slug)
             .expect("the catalog holds every product slug")
     }
 
