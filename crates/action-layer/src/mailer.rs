@@ -2,7 +2,7 @@
 //! outbox default (stores nothing here, sends nothing; the caller keeps the
 //! rendered message in its messages table).
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::provider_call::{ActionError, CallTimer, ProviderCall};
 use crate::resend::{ResendClient, ResendConfig};
@@ -91,27 +91,58 @@ impl Mailer {
 
 /// What an action log keeps of an email: addressing and sizes, not the body
 /// or the attachment bytes.
-pub(crate) fn email_summary(msg: &EmailMessage) -> Value {
-    let header_names: Vec<&str> = msg.headers.iter().map(|(name, _)| name.as_str()).collect();
-    let attachments: Vec<Value> = msg
-        .attachments
-        .iter()
-        .map(|a| json!({ "filename": a.filename, "content_type": a.content_type, "bytes": a.content.len() }))
-        .collect();
-    let tags: Vec<Value> = msg
-        .tags
-        .iter()
-        .map(|(name, value)| json!({ "name": name, "value": value }))
-        .collect();
-    json!({
-        "to": msg.to,
-        "from": msg.from,
-        "reply_to": msg.reply_to,
-        "subject": msg.subject,
-        "html_bytes": msg.html.len(),
-        "text_bytes": msg.text.len(),
-        "headers": header_names,
-        "attachments": attachments,
-        "tags": tags,
-    })
+#[derive(Serialize)]
+pub(crate) struct EmailSummary<'a> {
+    to: &'a str,
+    from: &'a str,
+    reply_to: Option<&'a str>,
+    subject: &'a str,
+    html_bytes: usize,
+    text_bytes: usize,
+    headers: Vec<&'a str>,
+    attachments: Vec<AttachmentSummary<'a>>,
+    tags: Vec<Tag<'a>>,
+    /// Which HTTP attempt of the send (absent when nothing is sent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct AttachmentSummary<'a> {
+    filename: &'a str,
+    content_type: &'a str,
+    bytes: usize,
+}
+
+#[derive(Serialize)]
+pub(crate) struct Tag<'a> {
+    pub name: &'a str,
+    pub value: &'a str,
+}
+
+pub(crate) fn email_summary(msg: &EmailMessage) -> EmailSummary<'_> {
+    EmailSummary {
+        to: &msg.to,
+        from: &msg.from,
+        reply_to: msg.reply_to.as_deref(),
+        subject: &msg.subject,
+        html_bytes: msg.html.len(),
+        text_bytes: msg.text.len(),
+        headers: msg.headers.iter().map(|(name, _)| name.as_str()).collect(),
+        attachments: msg
+            .attachments
+            .iter()
+            .map(|a| AttachmentSummary {
+                filename: &a.filename,
+                content_type: &a.content_type,
+                bytes: a.content.len(),
+            })
+            .collect(),
+        tags: msg
+            .tags
+            .iter()
+            .map(|(name, value)| Tag { name, value })
+            .collect(),
+        attempt: None,
+    }
 }

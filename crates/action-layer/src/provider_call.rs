@@ -8,9 +8,10 @@ use serde_json::Value;
 use uuid::Uuid;
 
 /// One provider HTTP call (or one recorded no-op), for the caller to store as
-/// an `action_logs` row. `request` and `response` are summaries: they never
-/// carry secrets, tokens or full email bodies.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// an `action_logs` row. `request` and `response` are summaries, as JSON
+/// text (serialized once, straight into the log row, without a JSON tree):
+/// they never carry secrets, tokens or full email bodies.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProviderCall {
     /// "email" | "calendar_event" | "calendar_freebusy" | "calendar_token" |
     /// "webhook" | "crm_update" | "billing_customer" | "billing_checkout" |
@@ -19,8 +20,8 @@ pub struct ProviderCall {
     /// "resend" | "outbox" | "google" | "internal" | "webhook" | "stripe" | "none"
     pub provider: &'static str,
     pub idempotency_key: Option<String>,
-    pub request: Value,
-    pub response: Option<Value>,
+    pub request: String,
+    pub response: Option<String>,
     pub status_code: Option<u16>,
     pub success: bool,
     pub error: Option<String>,
@@ -47,7 +48,7 @@ pub(crate) struct CallTimer {
     action_type: &'static str,
     provider: &'static str,
     idempotency_key: Option<String>,
-    request: Value,
+    request: String,
     started: Instant,
 }
 
@@ -56,13 +57,13 @@ impl CallTimer {
         action_type: &'static str,
         provider: &'static str,
         idempotency_key: Option<String>,
-        request: Value,
+        request: impl Serialize,
     ) -> Self {
         Self {
             action_type,
             provider,
             idempotency_key,
-            request,
+            request: json_text(&request),
             started: Instant::now(),
         }
     }
@@ -72,6 +73,17 @@ impl CallTimer {
         self,
         status_code: Option<u16>,
         response: Option<Value>,
+        error: Option<String>,
+    ) -> ProviderCall {
+        self.finish_with_text(status_code, response.as_ref().map(json_text), error)
+    }
+
+    /// `finish` with the response already JSON text (a provider's reply as
+    /// it came, once it parsed).
+    pub(crate) fn finish_with_text(
+        self,
+        status_code: Option<u16>,
+        response: Option<String>,
         error: Option<String>,
     ) -> ProviderCall {
         let elapsed = self.started.elapsed();
@@ -115,6 +127,12 @@ pub fn crm_update(lead_id: Uuid, fields: &Value) -> ProviderCall {
         serde_json::json!({ "lead_id": lead_id, "fields": field_names }),
     )
     .finish(None, None, None)
+}
+
+/// A summary as JSON text. Summaries are maps with string keys, which
+/// always serialize; `null` stands in should one ever not.
+fn json_text(value: &impl Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
 /// Keeps provider error bodies short enough for a log row.

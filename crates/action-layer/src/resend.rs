@@ -8,9 +8,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use reqwest::header::{HeaderMap, USER_AGENT};
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
-use crate::mailer::{EmailMessage, SendOutcome, email_summary};
+use crate::mailer::{EmailMessage, SendOutcome, Tag, email_summary};
 use crate::provider_call::{ActionError, CallTimer, ProviderCall, transport_error, truncate};
 
 /// Longest wait between two attempts inside one call: the worker must not
@@ -64,7 +65,8 @@ impl ResendClient {
         &self,
         msg: &EmailMessage,
     ) -> (Result<SendOutcome, ActionError>, Vec<ProviderCall>) {
-        let body = request_body(msg);
+        let tags = sanitized_tags(msg);
+        let body = request_body(msg, &tags);
         let mut calls = Vec::new();
         let mut attempt = 1;
         loop {
@@ -94,11 +96,11 @@ impl ResendClient {
     async fn attempt(
         &self,
         msg: &EmailMessage,
-        body: &Value,
+        body: &RequestBody<'_>,
         attempt: u32,
     ) -> (Verdict, ProviderCall) {
         let mut summary = email_summary(msg);
-        summary["attempt"] = json!(attempt);
+        summary.attempt = Some(attempt);
         let timer = CallTimer::start(
             "email",
             "resend",
@@ -144,35 +146,43 @@ impl ResendClient {
                 return (verdict, timer.finish(Some(status), None, Some(reason)));
             }
         };
-        let parsed: Option<Value> = serde_json::from_str(&text).ok();
+        let parsed: Option<Reply> = serde_json::from_str(&text).ok();
         let verdict = classify(status, parsed.as_ref(), retry_after);
         let error = match &verdict {
             Verdict::Done(Ok(_)) => None,
             Verdict::Done(Err(err)) => Some(err.to_string()),
             Verdict::Retry { reason, .. } => Some(reason.clone()),
         };
-        let recorded = parsed.unwrap_or_else(|| json!({ "body": truncate(&text, 300) }));
-        (verdict, timer.finish(Some(status), Some(recorded), error))
+        // A reply that parsed is recorded as it came, without a JSON tree.
+        let recorded = match parsed {
+            Some(_) => text,
+            None => json!({ "body": truncate(&text, 300) }).to_string(),
+        };
+        (
+            verdict,
+            timer.finish_with_text(Some(status), Some(recorded), error),
+        )
     }
 }
 
+/// The fields of a Resend reply that decide what happens next: `id` on
+/// success, `name` and `message` on an error.
+#[derive(Deserialize)]
+struct Reply {
+    id: Option<String>,
+    name: Option<String>,
+    message: Option<String>,
+}
+
 /// Maps one Resend response to what the send should do next.
-fn classify(status: u16, body: Option<&Value>, retry_after: Option<Duration>) -> Verdict {
-    let field = |key: &str| {
-        body.and_then(|b| b.get(key))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned()
-    };
-    let name = field("name");
-    let described = format!("{status} {name}: {}", field("message"));
+fn classify(status: u16, body: Option<&Reply>, retry_after: Option<Duration>) -> Verdict {
+    let name = body.and_then(|b| b.name.as_deref()).unwrap_or("");
+    let message = body.and_then(|b| b.message.as_deref()).unwrap_or("");
+    let described = format!("{status} {name}: {message}");
     match status {
         200..=299 => Verdict::Done(Ok(SendOutcome {
             provider: "resend",
-            provider_message_id: body
-                .and_then(|b| b.get("id"))
-                .and_then(Value::as_str)
-                .map(str::to_owned),
+            provider_message_id: body.and_then(|b| b.id.clone()),
             already_sent: false,
         })),
         // Resend keeps keys for 24 h: this key was already used for a send.
@@ -202,49 +212,79 @@ fn classify(status: u16, body: Option<&Value>, retry_after: Option<Duration>) ->
     }
 }
 
-/// The JSON body of `POST /emails` (Resend's wire names).
-fn request_body(msg: &EmailMessage) -> Value {
-    let headers: Map<String, Value> = msg
-        .headers
-        .iter()
-        .map(|(name, value)| (name.clone(), Value::String(value.clone())))
-        .collect();
-    let attachments: Vec<Value> = msg
-        .attachments
-        .iter()
-        .map(|a| {
-            json!({
-                "filename": a.filename,
-                "content": BASE64.encode(&a.content),
-                "content_type": a.content_type,
+/// The JSON body of `POST /emails` (Resend's wire names), borrowed from the
+/// message and serialized straight into the request.
+#[derive(Serialize)]
+struct RequestBody<'a> {
+    from: &'a str,
+    to: [&'a str; 1],
+    subject: &'a str,
+    html: &'a str,
+    text: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reply_to: Option<&'a str>,
+    #[serde(skip_serializing_if = "Headers::is_empty")]
+    headers: Headers<'a>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<AttachmentBody<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<Tag<'a>>,
+}
+
+/// Extra MIME headers, as the JSON object Resend expects.
+struct Headers<'a>(&'a [(String, String)]);
+
+impl Headers<'_> {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Headers<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(name, value)| (name, value)))
+    }
+}
+
+#[derive(Serialize)]
+struct AttachmentBody<'a> {
+    filename: &'a str,
+    /// Base64 of the bytes.
+    content: String,
+    content_type: &'a str,
+}
+
+fn request_body<'a>(msg: &'a EmailMessage, tags: &'a [(String, String)]) -> RequestBody<'a> {
+    RequestBody {
+        from: &msg.from,
+        to: [&msg.to],
+        subject: &msg.subject,
+        html: &msg.html,
+        text: &msg.text,
+        reply_to: msg.reply_to.as_deref(),
+        headers: Headers(&msg.headers),
+        attachments: msg
+            .attachments
+            .iter()
+            .map(|a| AttachmentBody {
+                filename: &a.filename,
+                content: BASE64.encode(&a.content),
+                content_type: &a.content_type,
             })
-        })
-        .collect();
-    let tags: Vec<Value> = msg
-        .tags
+            .collect(),
+        tags: tags
+            .iter()
+            .map(|(name, value)| Tag { name, value })
+            .collect(),
+    }
+}
+
+/// The message's tags as Resend accepts them.
+fn sanitized_tags(msg: &EmailMessage) -> Vec<(String, String)> {
+    msg.tags
         .iter()
-        .map(|(name, value)| json!({ "name": sanitize_tag(name), "value": sanitize_tag(value) }))
-        .collect();
-    let mut body = json!({
-        "from": msg.from,
-        "to": [msg.to],
-        "subject": msg.subject,
-        "html": msg.html,
-        "text": msg.text,
-    });
-    if let Some(reply_to) = &msg.reply_to {
-        body["reply_to"] = json!(reply_to);
-    }
-    if !headers.is_empty() {
-        body["headers"] = Value::Object(headers);
-    }
-    if !attachments.is_empty() {
-        body["attachments"] = Value::Array(attachments);
-    }
-    if !tags.is_empty() {
-        body["tags"] = Value::Array(tags);
-    }
-    body
+        .map(|(name, value)| (sanitize_tag(name), sanitize_tag(value)))
+        .collect()
 }
 
 /// Resend accepts only ASCII letters, digits, `_` and `-` in tags; anything
@@ -311,7 +351,10 @@ mod tests {
 
     #[test]
     fn quota_exhaustion_is_not_retried_in_call() {
-        let body = json!({ "statusCode": 429, "name": "daily_quota_exceeded", "message": "quota" });
+        let body: Reply = serde_json::from_str(
+            r#"{ "statusCode": 429, "name": "daily_quota_exceeded", "message": "quota" }"#,
+        )
+        .unwrap();
         assert!(matches!(
             classify(429, Some(&body), None),
             Verdict::Done(Err(ActionError::Transient(_)))

@@ -47,11 +47,7 @@ async fn insert_gets_a_token_then_books_with_the_client_chosen_id() {
             ("calendar_event", "google", true)
         ]
     );
-    assert!(
-        !serde_json::to_string(&calls)
-            .expect("serializable")
-            .contains("ya29")
-    );
+    assert!(!format!("{calls:?}").contains("ya29"));
 
     let requests = server.received_requests().await.expect("recording is on");
     let body: Value = serde_json::from_slice(&requests[1].body).expect("json body");

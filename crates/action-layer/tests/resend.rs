@@ -114,7 +114,7 @@ async fn rate_limited_twice_then_sent_once_with_the_same_idempotency_key() {
             Some("followup/wf-7781/step-2")
         );
         // Summaries, not bodies.
-        assert!(!call.request.to_string().contains("here is your quote"));
+        assert!(!call.request.contains("here is your quote"));
     }
 
     let requests = server.received_requests().await.expect("recording is on");

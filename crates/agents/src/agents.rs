@@ -1,14 +1,16 @@
 //! The agents' entry point: runs Gemini when configured, the heuristic
 //! otherwise or when Gemini fails, and records who decided.
 
+use crate::context::LeadSummary;
 use crate::gemini::{self, GeminiClient, GeminiConfig, GeminiError};
 use crate::heuristic::{
     self, FOLLOWUP_RULE_VERSION, QUALIFIER_RULE_VERSION, SCHEDULER_RULE_VERSION,
 };
 use crate::{AgentError, AgentRun, FollowupRequest, LeadContext, SlotRequest};
-use serde_json::{Value, json};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 use shared_types::{
-    AgentImplementation, FollowupMessage, Qualification, ScoreThresholds, SlotChoice,
+    AgentImplementation, FollowupMessage, ProductSlug, Qualification, ScoreThresholds, SlotChoice,
 };
 use std::sync::Arc;
 use std::time::Instant;
@@ -52,10 +54,10 @@ impl Agents {
         thresholds: ScoreThresholds,
     ) -> AgentRun<Qualification> {
         let started = Instant::now();
-        let input = json!({
-            "lead": lead.summary(),
-            "thresholds": { "hot": thresholds.hot, "warm": thresholds.warm },
-        });
+        let input = QualifierInput {
+            lead: lead.summary(),
+            thresholds,
+        };
         let llm = match &self.llm {
             Some(c) => Some((c.model(), gemini::qualify(c, &input, thresholds).await)),
             None => None,
@@ -66,7 +68,7 @@ impl Agents {
             llm,
             fallback,
             QUALIFIER_RULE_VERSION,
-            input,
+            &input,
             started,
         )
     }
@@ -81,15 +83,15 @@ impl Agents {
     ) -> Result<AgentRun<SlotChoice>, AgentError> {
         let started = Instant::now();
         let offered = heuristic::find_slots(req)?;
-        let input = json!({
-            "lead": lead.summary(),
-            "timezone": req.tz.name(),
-            "durationMinutes": req.duration_minutes,
-            "now": req.now,
-            "horizonDays": req.horizon_days,
-            "busyCount": req.busy.len(),
-            "offered": offered.iter().map(gemini::slot_id).collect::<Vec<_>>(),
-        });
+        let input = SchedulerInput {
+            lead: lead.summary(),
+            timezone: req.tz.name(),
+            duration_minutes: req.duration_minutes,
+            now: req.now,
+            horizon_days: req.horizon_days,
+            busy_count: req.busy.len(),
+            offered: offered.iter().map(gemini::slot_id).collect(),
+        };
         // Computed before the LLM call so a fallback cannot fail.
         let heuristic_choice = heuristic::choose_slot(offered.clone(), req.tz)?;
         let llm = match &self.llm {
@@ -104,7 +106,7 @@ impl Agents {
             llm,
             || heuristic_choice,
             SCHEDULER_RULE_VERSION,
-            input,
+            &input,
             started,
         ))
     }
@@ -116,15 +118,15 @@ impl Agents {
         req: &FollowupRequest,
     ) -> AgentRun<FollowupMessage> {
         let started = Instant::now();
-        let input = json!({
-            "lead": lead.summary(),
-            "attempt": req.attempt,
-            "maxAttempts": req.max_attempts,
-            "stage": heuristic::Stage::of(req).as_str(),
-            "product": req.product.slug,
-            "goal": req.product.goal,
-            "fromName": req.from_name,
-        });
+        let input = FollowupInput {
+            lead: lead.summary(),
+            attempt: req.attempt,
+            max_attempts: req.max_attempts,
+            stage: heuristic::Stage::of(req).as_str(),
+            product: req.product.slug,
+            goal: &req.product.goal,
+            from_name: &req.from_name,
+        };
         let llm = match &self.llm {
             Some(c) => Some((c.model(), gemini::write_followup(c, &input).await)),
             None => None,
@@ -135,10 +137,43 @@ impl Agents {
             llm,
             fallback,
             FOLLOWUP_RULE_VERSION,
-            input,
+            &input,
             started,
         )
     }
+}
+
+/// What the qualifier is given (the LLM's prompt, the agent log's input).
+#[derive(Serialize)]
+struct QualifierInput<'a> {
+    lead: LeadSummary<'a>,
+    thresholds: ScoreThresholds,
+}
+
+/// What the scheduler is given.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SchedulerInput<'a> {
+    lead: LeadSummary<'a>,
+    timezone: &'a str,
+    duration_minutes: u32,
+    now: DateTime<Utc>,
+    horizon_days: u32,
+    busy_count: usize,
+    offered: Vec<String>,
+}
+
+/// What the follow-up writer is given.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FollowupInput<'a> {
+    lead: LeadSummary<'a>,
+    attempt: u32,
+    max_attempts: u32,
+    stage: &'a str,
+    product: ProductSlug,
+    goal: &'a str,
+    from_name: &'a str,
 }
 
 /// Builds the run record: the LLM's output when it succeeded, otherwise
@@ -148,7 +183,7 @@ fn finish<T>(
     llm: Option<(&str, Result<T, GeminiError>)>,
     heuristic: impl FnOnce() -> T,
     heuristic_version: &'static str,
-    input: Value,
+    input: &impl Serialize,
     started: Instant,
 ) -> AgentRun<T> {
     let (output, implementation, model, rule_version, fallback, error) = match llm {
@@ -194,7 +229,8 @@ fn finish<T>(
         implementation,
         model,
         rule_version,
-        input,
+        // A struct of strings and numbers: serializing it cannot fail.
+        input: serde_json::to_string(input).unwrap_or_default(),
         duration_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
         fallback,
         error,

@@ -1,7 +1,8 @@
 //! What agents are given and what they hand back.
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
 use shared_types::{AgentImplementation, BusinessHours, LeadProfile, MeetingSlot, ProductConfig};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -20,17 +21,17 @@ impl LeadContext {
     /// The lead as agents see it. Only the email's domain is included: the
     /// address itself adds nothing to a decision and should not leave the
     /// system (LLM prompts) or be copied into agent logs.
-    pub(crate) fn summary(&self) -> Value {
+    pub(crate) fn summary(&self) -> LeadSummary<'_> {
         let p = &self.profile;
-        json!({
-            "name": p.name,
-            "emailDomain": p.email.domain(),
-            "source": p.source,
-            "hasPhone": p.phone.is_some(),
-            "metadata": p.metadata,
-            "receivedAt": self.received_at,
-            "businessName": self.business_name,
-        })
+        LeadSummary {
+            name: &p.name,
+            email_domain: p.email.domain(),
+            source: &p.source,
+            has_phone: p.phone.is_some(),
+            metadata: &p.metadata,
+            received_at: self.received_at,
+            business_name: &self.business_name,
+        }
     }
 
     /// The first word of the lead's name, for greetings.
@@ -77,6 +78,19 @@ pub struct FollowupRequest {
     pub from_name: String,
 }
 
+/// The lead as agents see it (see `LeadContext::summary`), borrowed.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct LeadSummary<'a> {
+    name: &'a str,
+    email_domain: &'a str,
+    source: &'a str,
+    has_phone: bool,
+    metadata: &'a Map<String, Value>,
+    received_at: DateTime<Utc>,
+    business_name: &'a str,
+}
+
 /// One agent decision plus what the agent log needs to explain it.
 #[derive(Debug, Clone)]
 pub struct AgentRun<T> {
@@ -86,8 +100,9 @@ pub struct AgentRun<T> {
     /// The configured LLM model, also when it failed and the heuristic decided.
     pub model: Option<String>,
     pub rule_version: &'static str,
-    /// What the agent was given; never contains secrets.
-    pub input: Value,
+    /// What the agent was given, as JSON text (written to the agent log as
+    /// it is); never contains secrets.
+    pub input: String,
     pub duration_ms: u64,
     /// True when the LLM was configured but the heuristic decided.
     pub fallback: bool,

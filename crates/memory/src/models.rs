@@ -149,7 +149,7 @@ pub struct Transition {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = agent_logs)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentLog {
@@ -164,6 +164,28 @@ pub struct AgentLog {
     pub rule_version: Option<String>,
     pub input: serde_json::Value,
     pub output: Option<serde_json::Value>,
+    pub duration_ms: i32,
+    pub success: bool,
+    pub fallback: bool,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An agent log as the worker writes it: input and output are JSON text
+/// serialized once from the agent's own types, without a JSON tree.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = agent_logs)]
+pub struct NewAgentLog {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub workflow_id: Uuid,
+    pub lead_id: Uuid,
+    pub agent_type: String,
+    pub implementation: String,
+    pub model: Option<String>,
+    pub rule_version: Option<String>,
+    pub input: crate::JsonText,
+    pub output: Option<crate::JsonText>,
     pub duration_ms: i32,
     pub success: bool,
     pub fallback: bool,
@@ -223,8 +245,8 @@ pub struct NewActionLog {
     pub action_type: String,
     pub provider: String,
     pub idempotency_key: Option<String>,
-    pub request: serde_json::Value,
-    pub response: Option<serde_json::Value>,
+    pub request: crate::JsonText,
+    pub response: Option<crate::JsonText>,
     pub status_code: Option<i32>,
     pub success: bool,
     pub error: Option<String>,

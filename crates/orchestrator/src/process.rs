@@ -11,7 +11,8 @@ use diesel_async::AsyncConnection;
 use memory::repo::leads::{LeadChange, LeadUpdate};
 use memory::repo::steps::{Opened, StepWrites};
 use memory::{
-    AgentLog, DbPool, Lead, MemoryError, Message, NewActionLog, Tenant, Transition, Workflow,
+    DbPool, JsonText, Lead, MemoryError, Message, NewActionLog, NewAgentLog, Tenant, Transition,
+    Workflow,
 };
 use serde::Deserialize;
 use shared_types::{AgentDecision, DomainEvent, EventType, WorkflowEventPayload, WorkflowState};
@@ -202,7 +203,7 @@ struct Item<'e> {
 struct Done {
     lead: LeadChange,
     transitions: Vec<Transition>,
-    agent_logs: Vec<AgentLog>,
+    agent_logs: Vec<NewAgentLog>,
     messages: Vec<Message>,
 }
 
@@ -642,8 +643,8 @@ pub fn action_log(
         action_type: c.action_type.to_owned(),
         provider: c.provider.to_owned(),
         idempotency_key: c.idempotency_key,
-        request: c.request,
-        response: c.response,
+        request: JsonText(c.request.into()),
+        response: c.response.map(|json| JsonText(json.into())),
         status_code: c.status_code.map(i32::from),
         success: c.success,
         error: c.error,

@@ -70,6 +70,11 @@ pub(crate) fn required_str(obj: &Map<String, Value>, field: &str) -> Result<Stri
     }
 }
 
+/// The agent's input as the prompt shows it: indented JSON.
+pub(crate) fn pretty(input: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(input).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,8 @@ async fn the_model_picks_one_of_the_offered_slots() {
     assert_eq!(run.implementation, AgentImplementation::Llm);
     assert_eq!(run.output.chosen.starts_at, utc(OFFERED[1]));
     assert_eq!(run.output.offered.len(), 3);
-    assert_eq!(run.input["offered"], json!(OFFERED));
+    let input: serde_json::Value = serde_json::from_str(&run.input).expect("JSON text");
+    assert_eq!(input["offered"], json!(OFFERED));
     let schema = &body(&requests(&server).await[0])["generationConfig"]["responseSchema"];
     assert_eq!(schema["properties"]["chosenSlot"]["enum"], json!(OFFERED));
 }

@@ -1,10 +1,10 @@
 use crate::schema::{action_logs, agent_logs};
-use crate::{AgentLog, MemoryError, NewActionLog};
+use crate::{AgentLog, MemoryError, NewActionLog, NewAgentLog};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-pub async fn insert_agent_logs<C>(conn: &mut C, logs: &[AgentLog]) -> Result<(), MemoryError>
+pub async fn insert_agent_logs<C>(conn: &mut C, logs: &[NewAgentLog]) -> Result<(), MemoryError>
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
 {

@@ -15,7 +15,7 @@ use action_layer::{ActionError, ProviderCall};
 use agents::AgentRun;
 use chrono::{DateTime, Utc};
 use memory::repo::leads::LeadChange;
-use memory::{AgentLog, AsyncPgConnection, Message};
+use memory::{AsyncPgConnection, JsonText, Message, NewAgentLog};
 use serde::Serialize;
 use shared_types::{AgentDecision, AgentType, EventType, WorkflowState};
 use uuid::Uuid;
@@ -24,7 +24,7 @@ use uuid::Uuid;
 pub(crate) struct StepOutput {
     /// Score, reason and status the step gives the lead.
     pub lead: LeadChange,
-    pub agent_log: Option<AgentLog>,
+    pub agent_log: Option<NewAgentLog>,
     pub decision: Option<AgentDecision>,
     /// A permanent failure: the transition's `on_failure` state applies.
     pub failure: Option<String>,
@@ -81,8 +81,8 @@ pub(crate) fn agent_log<T: Serialize>(
     agent: AgentType,
     run: &mut AgentRun<T>,
     success: bool,
-) -> AgentLog {
-    AgentLog {
+) -> NewAgentLog {
+    NewAgentLog {
         id: Uuid::new_v4(),
         tenant_id: ctx.tenant.id,
         workflow_id: ctx.wf.id,
@@ -91,8 +91,10 @@ pub(crate) fn agent_log<T: Serialize>(
         implementation: run.implementation.to_string(),
         model: run.model.clone(),
         rule_version: Some(run.rule_version.to_owned()),
-        input: std::mem::take(&mut run.input),
-        output: serde_json::to_value(&run.output).ok(),
+        input: JsonText(std::mem::take(&mut run.input).into()),
+        output: serde_json::to_string(&run.output)
+            .ok()
+            .map(|json| JsonText(json.into())),
         duration_ms: run.duration_ms.min(i32::MAX as u64) as i32,
         success,
         fallback: run.fallback,
