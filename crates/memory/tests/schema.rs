@@ -55,6 +55,14 @@ async fn fifty_concurrent_bookings_of_one_slot_yield_one_meeting() {
     // 25 connections for 50 attempts: every attempt still races another.
     let pool = memory::create_pool(&db.url, 25).unwrap();
     let (tenant_id, leads) = tenant_with_leads(&mut pool.get().await.unwrap(), 50).await;
+    // Log the 25 connections in first, one by one: the race is between the
+    // inserts, and on a busy machine 25 simultaneous logins can outlast the
+    // pool's checkout timeout.
+    let mut warm = Vec::new();
+    for _ in 0..25 {
+        warm.push(pool.get().await.unwrap());
+    }
+    drop(warm);
     let starts_at = Utc::now() + Duration::days(1);
     let attempts = leads.into_iter().map(|lead_id| {
         let pool = pool.clone();

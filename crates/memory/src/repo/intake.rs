@@ -1,9 +1,10 @@
 //! Writing new leads, their workflows and their first events.
 
-use crate::schema::{leads, outbox, workflows};
+use crate::schema::{leads, workflows};
 use crate::{Lead, MemoryError, NewLead, NewWorkflow};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use futures::TryFutureExt;
 use shared_types::DomainEvent;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -22,27 +23,16 @@ pub async fn insert_leads(
         return Ok(Vec::new());
     }
     let (mut c1, mut c2, mut c3) = (conn, conn, conn);
-    let envelopes: Vec<_> = events
-        .iter()
-        .map(|event| {
-            (
-                outbox::id.eq(event.id),
-                outbox::tenant_id.eq(event.tenant_id),
-                outbox::event_type.eq(event.event_type.as_str()),
-                outbox::envelope.eq(super::outbox::envelope_of(event)),
-            )
-        })
-        .collect();
     let insert_leads = diesel::insert_into(leads::table)
         .values(leads)
         .returning(Lead::as_returning())
-        .get_results::<Lead>(&mut c1);
+        .get_results::<Lead>(&mut c1)
+        .map_err(MemoryError::from);
     let insert_workflows = diesel::insert_into(workflows::table)
         .values(workflows)
-        .execute(&mut c2);
-    let insert_events = diesel::insert_into(outbox::table)
-        .values(&envelopes)
-        .execute(&mut c3);
+        .execute(&mut c2)
+        .map_err(MemoryError::from);
+    let insert_events = super::outbox::enqueue(&mut c3, events);
     let (stored, _, _) = futures::try_join!(insert_leads, insert_workflows, insert_events)?;
     // RETURNING's order is not promised: match the rows up by id.
     let mut stored: HashMap<Uuid, Lead> = stored.into_iter().map(|l| (l.id, l)).collect();

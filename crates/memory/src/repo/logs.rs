@@ -1,8 +1,49 @@
-use crate::schema::{action_logs, agent_logs};
-use crate::{AgentLog, MemoryError, NewActionLog, NewAgentLog};
+use super::unnest::unnest_insert;
+use crate::schema::agent_logs;
+use crate::{AgentLog, JsonText, MemoryError, NewActionLog, NewAgentLog};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
+
+unnest_insert! {
+    InsertAgentLogs<NewAgentLog> into "agent_logs" {
+        id: SqlUuid => Uuid = |r| r.id,
+        tenant_id: SqlUuid => Uuid = |r| r.tenant_id,
+        workflow_id: SqlUuid => Uuid = |r| r.workflow_id,
+        lead_id: SqlUuid => Uuid = |r| r.lead_id,
+        agent_type: Text => &'a str = |r| &r.agent_type,
+        implementation: Text => &'a str = |r| &r.implementation,
+        model: Nullable<Text> => Option<&'a str> = |r| r.model.as_deref(),
+        rule_version: Nullable<Text> => Option<&'a str> = |r| r.rule_version.as_deref(),
+        input: Jsonb => &'a JsonText = |r| &r.input,
+        output: Nullable<Jsonb> => Option<&'a JsonText> = |r| r.output.as_ref(),
+        duration_ms: Int4 => i32 = |r| r.duration_ms,
+        success: Bool => bool = |r| r.success,
+        fallback: Bool => bool = |r| r.fallback,
+        error: Nullable<Text> => Option<&'a str> = |r| r.error.as_deref(),
+        created_at: Timestamptz => DateTime<Utc> = |r| r.created_at,
+    }
+}
+
+unnest_insert! {
+    InsertActionLogs<NewActionLog> into "action_logs" {
+        id: SqlUuid => Uuid = |r| r.id,
+        tenant_id: SqlUuid => Uuid = |r| r.tenant_id,
+        workflow_id: Nullable<SqlUuid> => Option<Uuid> = |r| r.workflow_id,
+        lead_id: Nullable<SqlUuid> => Option<Uuid> = |r| r.lead_id,
+        action_type: Text => &'a str = |r| &r.action_type,
+        provider: Text => &'a str = |r| &r.provider,
+        idempotency_key: Nullable<Text> => Option<&'a str> = |r| r.idempotency_key.as_deref(),
+        request: Jsonb => &'a JsonText = |r| &r.request,
+        response: Nullable<Jsonb> => Option<&'a JsonText> = |r| r.response.as_ref(),
+        status_code: Nullable<Int4> => Option<i32> = |r| r.status_code,
+        success: Bool => bool = |r| r.success,
+        error: Nullable<Text> => Option<&'a str> = |r| r.error.as_deref(),
+        duration_ms: Int4 => i32 = |r| r.duration_ms,
+    }
+}
 
 pub async fn insert_agent_logs<C>(conn: &mut C, logs: &[NewAgentLog]) -> Result<(), MemoryError>
 where
@@ -11,10 +52,7 @@ where
     if logs.is_empty() {
         return Ok(());
     }
-    diesel::insert_into(agent_logs::table)
-        .values(logs)
-        .execute(conn)
-        .await?;
+    InsertAgentLogs::new(logs).execute(conn).await?;
     Ok(())
 }
 
@@ -25,10 +63,7 @@ where
     if logs.is_empty() {
         return Ok(());
     }
-    diesel::insert_into(action_logs::table)
-        .values(logs)
-        .execute(conn)
-        .await?;
+    InsertActionLogs::new(logs).execute(conn).await?;
     Ok(())
 }
 

@@ -16,6 +16,7 @@ pub mod scheduling;
 pub mod steps;
 pub mod suppressions;
 pub mod tenants;
+mod unnest;
 pub mod users;
 pub mod workflows;
 

@@ -3,13 +3,24 @@
 //! taken out: the outbox is a hand-off, not history (transitions and logs
 //! are the history).
 
+use super::unnest::unnest_insert;
 use crate::schema::outbox;
 use crate::{JsonText, MemoryError, OutboxRow};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Jsonb, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use shared_types::DomainEvent;
 use uuid::Uuid;
+
+unnest_insert! {
+    Enqueue<DomainEvent> into "outbox" {
+        id: SqlUuid => Uuid = |e| e.id,
+        tenant_id: Nullable<SqlUuid> => Option<Uuid> = |e| Some(e.tenant_id),
+        event_type: Text => &'a str = |e| e.event_type.as_str(),
+        envelope: Jsonb => JsonText = |e| envelope_of(e),
+    }
+}
 
 /// An event's outbox envelope: its JSON text, written to the jsonb column
 /// as it is (no JSON tree built on the way).
@@ -29,21 +40,7 @@ where
     if events.is_empty() {
         return Ok(());
     }
-    let rows: Vec<_> = events
-        .iter()
-        .map(|event| {
-            (
-                outbox::id.eq(event.id),
-                outbox::tenant_id.eq(event.tenant_id),
-                outbox::event_type.eq(event.event_type.as_str()),
-                outbox::envelope.eq(envelope_of(event)),
-            )
-        })
-        .collect();
-    diesel::insert_into(outbox::table)
-        .values(&rows)
-        .execute(conn)
-        .await?;
+    Enqueue::new(events).execute(conn).await?;
     Ok(())
 }
 

@@ -1,9 +1,23 @@
+use super::unnest::unnest_insert;
 use crate::schema::{workflow_transitions, workflows};
 use crate::{MemoryError, Transition, Workflow};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
+
+unnest_insert! {
+    InsertTransitions<Transition> into "workflow_transitions" {
+        id: diesel::sql_types::Uuid => Uuid = |t| t.id,
+        tenant_id: diesel::sql_types::Uuid => Uuid = |t| t.tenant_id,
+        workflow_id: diesel::sql_types::Uuid => Uuid = |t| t.workflow_id,
+        from_state: diesel::sql_types::Text => &'a str = |t| &t.from_state,
+        to_state: diesel::sql_types::Text => &'a str = |t| &t.to_state,
+        event: diesel::sql_types::Nullable<diesel::sql_types::Text> => Option<&'a str> = |t| t.event.as_deref(),
+        step: diesel::sql_types::Int4 => i32 = |t| t.step,
+        created_at: diesel::sql_types::Timestamptz => DateTime<Utc> = |t| t.created_at,
+    }
+}
 
 /// Locks the workflow row until the surrounding transaction ends, so two
 /// workers delivered the same event run one after the other, not together.
@@ -133,10 +147,7 @@ where
     if rows.is_empty() {
         return Ok(());
     }
-    diesel::insert_into(workflow_transitions::table)
-        .values(rows)
-        .execute(conn)
-        .await?;
+    InsertTransitions::new(rows).execute(conn).await?;
     Ok(())
 }
 
