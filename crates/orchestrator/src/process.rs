@@ -546,16 +546,28 @@ impl Inner {
     ) -> Vec<Option<Result<Outcome, ProcessError>>> {
         let mut workflows: HashMap<Uuid, Workflow> =
             opened.workflows.into_iter().map(|w| (w.id, w)).collect();
-        let leads: HashMap<Uuid, (Lead, Tenant)> = opened
+        let mut leads: HashMap<Uuid, (Lead, Tenant)> = opened
             .leads
             .into_iter()
             .map(|(l, t)| (l.id, (l, t)))
             .collect();
+        // How many items still need each lead: the last one takes it, the
+        // others (two workflows of one lead) get a copy.
+        let mut uses: HashMap<Uuid, usize> = HashMap::with_capacity(items.len());
+        for item in items {
+            *uses.entry(item.p.lead_id).or_default() += 1;
+        }
         let now = self.settings.clock.now();
         let mut outcomes = Vec::with_capacity(items.len());
         for (slot, item) in items.iter().enumerate() {
             let wf = workflows.remove(&item.p.workflow_id);
-            let lead = leads.get(&item.p.lead_id).cloned();
+            let left = uses.get_mut(&item.p.lead_id).expect("counted above");
+            *left -= 1;
+            let lead = if *left == 0 {
+                leads.remove(&item.p.lead_id)
+            } else {
+                leads.get(&item.p.lead_id).cloned()
+            };
             let blocks = opened
                 .blocks
                 .get(&item.p.lead_id)
