@@ -149,6 +149,8 @@ pub struct Transition {
     pub created_at: DateTime<Utc>,
 }
 
+/// `input` and `output` are JSON text: the worker writes them serialized
+/// once from the agent's own types, without a JSON tree.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = agent_logs)]
 #[serde(rename_all = "camelCase")]
@@ -162,29 +164,9 @@ pub struct AgentLog {
     pub implementation: String,
     pub model: Option<String>,
     pub rule_version: Option<String>,
-    pub input: serde_json::Value,
-    pub output: Option<serde_json::Value>,
-    pub duration_ms: i32,
-    pub success: bool,
-    pub fallback: bool,
-    pub error: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
-
-/// An agent log as the worker writes it: input and output are JSON text
-/// serialized once from the agent's own types, without a JSON tree.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = agent_logs)]
-pub struct NewAgentLog {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub workflow_id: Uuid,
-    pub lead_id: Uuid,
-    pub agent_type: String,
-    pub implementation: String,
-    pub model: Option<String>,
-    pub rule_version: Option<String>,
+    #[schema(value_type = Object)]
     pub input: crate::JsonText,
+    #[schema(value_type = Option<Object>)]
     pub output: Option<crate::JsonText>,
     pub duration_ms: i32,
     pub success: bool,

@@ -3,7 +3,7 @@
 //! (`JsonText`) and read straight from the jsonb bytes into `ProductConfig`:
 //! neither the gateway nor a worker step builds a JSON tree for it.
 
-use crate::json_text::JSONB_VERSION;
+use crate::json_text::jsonb_bytes;
 use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::pg::{Pg, PgValue};
 use diesel::sql_types::Jsonb;
@@ -24,11 +24,8 @@ impl ProductSnapshot {
 
 impl FromSql<Jsonb, Pg> for ProductSnapshot {
     fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
-        let Some((&JSONB_VERSION, json)) = value.as_bytes().split_first() else {
-            return Err("unsupported jsonb encoding version".into());
-        };
         Ok(Self(
-            serde_json::from_slice(json)
+            serde_json::from_slice(jsonb_bytes(value)?)
                 .map(Arc::new)
                 .map_err(|e| e.to_string()),
         ))

@@ -11,7 +11,7 @@ use diesel_async::AsyncConnection;
 use memory::repo::leads::{LeadChange, LeadUpdate};
 use memory::repo::steps::{Opened, StepWrites};
 use memory::{
-    DbPool, JsonText, Lead, MemoryError, Message, NewActionLog, NewAgentLog, Tenant, Transition,
+    AgentLog, DbPool, JsonText, Lead, MemoryError, Message, NewActionLog, Tenant, Transition,
     Workflow,
 };
 use serde::Deserialize;
@@ -203,7 +203,7 @@ struct Item<'e> {
 struct Done {
     lead: LeadChange,
     transitions: Vec<Transition>,
-    agent_logs: Vec<NewAgentLog>,
+    agent_logs: Vec<AgentLog>,
     messages: Vec<Message>,
 }
 

@@ -1,6 +1,6 @@
 use super::unnest::unnest_insert;
 use crate::schema::agent_logs;
-use crate::{AgentLog, JsonText, MemoryError, NewActionLog, NewAgentLog};
+use crate::{AgentLog, JsonText, MemoryError, NewActionLog};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
@@ -8,7 +8,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 unnest_insert! {
-    InsertAgentLogs<NewAgentLog> into "agent_logs" {
+    InsertAgentLogs<AgentLog> into "agent_logs" {
         id: SqlUuid => Uuid = |r| r.id,
         tenant_id: SqlUuid => Uuid = |r| r.tenant_id,
         workflow_id: SqlUuid => Uuid = |r| r.workflow_id,
@@ -45,7 +45,7 @@ unnest_insert! {
     }
 }
 
-pub async fn insert_agent_logs<C>(conn: &mut C, logs: &[NewAgentLog]) -> Result<(), MemoryError>
+pub async fn insert_agent_logs<C>(conn: &mut C, logs: &[AgentLog]) -> Result<(), MemoryError>
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
 {

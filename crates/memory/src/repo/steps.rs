@@ -7,7 +7,7 @@
 use super::leads::{self, LeadUpdate};
 use super::suppressions::{self, Blocks};
 use super::{logs, messages, outbox, workflows};
-use crate::{Lead, MemoryError, Message, NewActionLog, NewAgentLog, Tenant, Transition, Workflow};
+use crate::{AgentLog, Lead, MemoryError, Message, NewActionLog, Tenant, Transition, Workflow};
 use diesel_async::AsyncPgConnection;
 use futures::future::BoxFuture;
 use shared_types::DomainEvent;
@@ -50,7 +50,7 @@ pub struct StepWrites<'a> {
     pub workflows: &'a [&'a Workflow],
     pub leads: &'a [LeadUpdate<'a>],
     pub transitions: &'a [Transition],
-    pub agent_logs: &'a [NewAgentLog],
+    pub agent_logs: &'a [AgentLog],
     pub messages: &'a [Message],
     pub events: &'a [DomainEvent],
     pub action_logs: &'a [NewActionLog],

@@ -45,9 +45,12 @@ macro_rules! unnest_insert {
                 mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
             ) -> diesel::QueryResult<()> {
                 out.push_sql(concat!("INSERT INTO ", $table, " ("));
-                out.push_sql(
-                    [$(stringify!($column)),+].join(", ").as_str(),
-                );
+                for (i, column) in [$(stringify!($column)),+].into_iter().enumerate() {
+                    if i > 0 {
+                        out.push_sql(", ");
+                    }
+                    out.push_sql(column);
+                }
                 out.push_sql(") SELECT * FROM unnest(");
                 let mut first = true;
                 $(

@@ -15,7 +15,7 @@ use action_layer::{ActionError, ProviderCall};
 use agents::AgentRun;
 use chrono::{DateTime, Utc};
 use memory::repo::leads::LeadChange;
-use memory::{AsyncPgConnection, JsonText, Message, NewAgentLog};
+use memory::{AgentLog, AsyncPgConnection, JsonText, Message};
 use serde::Serialize;
 use shared_types::{AgentDecision, AgentType, EventType, WorkflowState};
 use uuid::Uuid;
@@ -24,7 +24,7 @@ use uuid::Uuid;
 pub(crate) struct StepOutput {
     /// Score, reason and status the step gives the lead.
     pub lead: LeadChange,
-    pub agent_log: Option<NewAgentLog>,
+    pub agent_log: Option<AgentLog>,
     pub decision: Option<AgentDecision>,
     /// A permanent failure: the transition's `on_failure` state applies.
     pub failure: Option<String>,
@@ -81,8 +81,8 @@ pub(crate) fn agent_log<T: Serialize>(
     agent: AgentType,
     run: &mut AgentRun<T>,
     success: bool,
-) -> NewAgentLog {
-    NewAgentLog {
+) -> AgentLog {
+    AgentLog {
         id: Uuid::new_v4(),
         tenant_id: ctx.tenant.id,
         workflow_id: ctx.wf.id,
