@@ -38,7 +38,8 @@ pub struct Settings {
 pub(crate) struct StepContext {
     pub wf: Workflow,
     pub lead: Lead,
-    pub tenant: Tenant,
+    /// Shared by the steps of one batch for the same tenant.
+    pub tenant: Arc<Tenant>,
     /// What the lead's suppressions block.
     pub lead_blocks: Blocks,
     pub product: Arc<ProductConfig>,
@@ -54,24 +55,26 @@ impl StepContext {
         wf: Workflow,
         now: DateTime<Utc>,
     ) -> Result<Self, ProcessError> {
-        let ids = [wf.lead_id];
-        let (mut c1, mut c2) = (conn, conn);
-        let (leads, blocks) = futures::try_join!(
-            memory::repo::leads::with_tenants(&mut c1, &ids),
-            memory::repo::suppressions::blocks_of_leads(&mut c2, &ids),
+        let (leads, tenants) = ([wf.lead_id], [wf.tenant_id]);
+        let (mut c1, mut c2, mut c3) = (conn, conn, conn);
+        let (leads, tenants, blocks) = futures::try_join!(
+            memory::repo::leads::find_many(&mut c1, &leads),
+            memory::repo::tenants::find_many(&mut c2, &tenants),
+            memory::repo::suppressions::blocks_of_leads(&mut c3, &leads),
         )?;
-        let (lead, tenant) = leads
+        let lead = leads
             .into_iter()
-            .find(|(lead, _)| lead.tenant_id == wf.tenant_id)
+            .find(|lead| lead.tenant_id == wf.tenant_id)
             .ok_or(MemoryError::NotFound)?;
+        let tenant = tenants.into_iter().next().ok_or(MemoryError::NotFound)?;
         let lead_blocks = blocks.get(&lead.id).copied().unwrap_or_default();
-        Self::new(wf, lead, tenant, lead_blocks, now)
+        Self::new(wf, lead, Arc::new(tenant), lead_blocks, now)
     }
 
     pub fn new(
         wf: Workflow,
         lead: Lead,
-        tenant: Tenant,
+        tenant: Arc<Tenant>,
         lead_blocks: Blocks,
         now: DateTime<Utc>,
     ) -> Result<Self, ProcessError> {

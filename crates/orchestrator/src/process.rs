@@ -440,7 +440,11 @@ impl Inner {
             .transaction(async move |conn| {
                 let workflow_ids: Vec<Uuid> = items.iter().map(|i| i.p.workflow_id).collect();
                 let lead_ids: Vec<Uuid> = items.iter().map(|i| i.p.lead_id).collect();
-                let opened = memory::repo::steps::open(conn, &workflow_ids, &lead_ids).await?;
+                let mut tenant_ids: Vec<Uuid> = items.iter().map(|i| i.event.tenant_id).collect();
+                tenant_ids.sort_unstable();
+                tenant_ids.dedup();
+                let opened =
+                    memory::repo::steps::open(conn, &workflow_ids, &lead_ids, &tenant_ids).await?;
                 let mut outcomes = self.open(items, opened, runs_ref);
                 while runs_ref.iter_mut().fold(false, |any, r| r.plan() | any) {
                     // Steps that only return their writes run side by side.
@@ -546,10 +550,11 @@ impl Inner {
     ) -> Vec<Option<Result<Outcome, ProcessError>>> {
         let mut workflows: HashMap<Uuid, Workflow> =
             opened.workflows.into_iter().map(|w| (w.id, w)).collect();
-        let mut leads: HashMap<Uuid, (Lead, Tenant)> = opened
-            .leads
+        let mut leads: HashMap<Uuid, Lead> = opened.leads.into_iter().map(|l| (l.id, l)).collect();
+        let tenants: HashMap<Uuid, Arc<Tenant>> = opened
+            .tenants
             .into_iter()
-            .map(|(l, t)| (l.id, (l, t)))
+            .map(|t| (t.id, Arc::new(t)))
             .collect();
         // How many items still need each lead: the last one takes it, the
         // others (two workflows of one lead) get a copy.
@@ -573,7 +578,8 @@ impl Inner {
                 .get(&item.p.lead_id)
                 .copied()
                 .unwrap_or_default();
-            outcomes.push(match context(item, wf, lead, blocks, now) {
+            let tenant = tenants.get(&item.event.tenant_id).cloned();
+            outcomes.push(match context(item, wf, lead, tenant, blocks, now) {
                 Ok(Ok(ctx)) => {
                     runs.push(Run::new(slot, ctx, item.event));
                     None
@@ -591,12 +597,14 @@ impl Inner {
 fn context(
     item: &Item<'_>,
     wf: Option<Workflow>,
-    lead: Option<(Lead, Tenant)>,
+    lead: Option<Lead>,
+    tenant: Option<Arc<Tenant>>,
     blocks: memory::repo::suppressions::Blocks,
     now: DateTime<Utc>,
 ) -> Result<Result<StepContext, &'static str>, ProcessError> {
     let tenant_id = item.event.tenant_id;
-    let (Some(wf), Some((lead, tenant))) = (wf, lead.filter(|(l, _)| l.tenant_id == tenant_id))
+    let (Some(wf), Some(lead), Some(tenant)) =
+        (wf, lead.filter(|l| l.tenant_id == tenant_id), tenant)
     else {
         return Err(MemoryError::NotFound.into());
     };

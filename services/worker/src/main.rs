@@ -1,5 +1,11 @@
 use core_engine::{Config, Infra, Service, shutdown_signal, telemetry};
 
+// jemalloc instead of glibc's malloc, whose allocation and free paths were
+// about 30 % of this service's CPU at saturation: in paired benchmark runs it
+// took 8-18 % off each service's CPU per lead for 2-3 MiB more peak RSS.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> anyhow::Result<()> {
     let config = Config::from_env_or_exit(Service::Worker);
     let _telemetry = telemetry::init(&config);

@@ -173,22 +173,17 @@ where
     Ok(())
 }
 
-/// The leads `ids` with their tenants, in one statement; those missing are
-/// absent. The leads are fetched by primary key alone: the caller checks
-/// each belongs to the tenant it expects.
-pub async fn with_tenants<C>(
-    conn: &mut C,
-    ids: &[Uuid],
-) -> Result<Vec<(Lead, crate::Tenant)>, MemoryError>
+/// The leads `ids`, in one statement; those missing are absent. They are
+/// fetched by primary key alone: the caller checks each belongs to the
+/// tenant it expects.
+pub async fn find_many<C>(conn: &mut C, ids: &[Uuid]) -> Result<Vec<Lead>, MemoryError>
 where
     C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
 {
-    use crate::schema::tenants;
     Ok(leads::table
-        .inner_join(tenants::table)
         .filter(leads::id.eq_any(ids))
         .filter(super::planned_per_call())
-        .select((Lead::as_select(), crate::Tenant::as_select()))
+        .select(Lead::as_select())
         .load(conn)
         .await?)
 }

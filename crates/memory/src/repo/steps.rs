@@ -6,7 +6,7 @@
 
 use super::leads::{self, LeadUpdate};
 use super::suppressions::{self, Blocks};
-use super::{logs, messages, outbox, workflows};
+use super::{logs, messages, outbox, tenants, workflows};
 use crate::{AgentLog, Lead, MemoryError, Message, NewActionLog, Tenant, Transition, Workflow};
 use diesel_async::AsyncPgConnection;
 use futures::future::BoxFuture;
@@ -18,29 +18,35 @@ use uuid::Uuid;
 pub struct Opened {
     /// In id order; one that does not exist is absent.
     pub workflows: Vec<Workflow>,
-    /// Each lead with its tenant; one that does not exist is absent.
-    pub leads: Vec<(Lead, Tenant)>,
+    /// One that does not exist is absent.
+    pub leads: Vec<Lead>,
+    /// The leads' tenants, each read once however many of its leads the
+    /// batch holds; one that does not exist is absent.
+    pub tenants: Vec<Tenant>,
     /// What each lead's tenant may not send it; absent when nothing.
     pub blocks: HashMap<Uuid, Blocks>,
 }
 
 /// Locks workflows `workflow_ids` for the transaction and reads leads
-/// `lead_ids` with their tenants and the suppressions of their addresses,
-/// in one round trip (the three queries pipelined).
+/// `lead_ids`, tenants `tenant_ids` and the suppressions of the leads'
+/// addresses, in one round trip (the four queries pipelined).
 pub async fn open(
     conn: &AsyncPgConnection,
     workflow_ids: &[Uuid],
     lead_ids: &[Uuid],
+    tenant_ids: &[Uuid],
 ) -> Result<Opened, MemoryError> {
-    let (mut c1, mut c2, mut c3) = (conn, conn, conn);
-    let (workflows, leads, blocks) = futures::try_join!(
+    let (mut c1, mut c2, mut c3, mut c4) = (conn, conn, conn, conn);
+    let (workflows, leads, tenants, blocks) = futures::try_join!(
         workflows::lock_many(&mut c1, workflow_ids),
-        leads::with_tenants(&mut c2, lead_ids),
-        suppressions::blocks_of_leads(&mut c3, lead_ids),
+        leads::find_many(&mut c2, lead_ids),
+        tenants::find_many(&mut c3, tenant_ids),
+        suppressions::blocks_of_leads(&mut c4, lead_ids),
     )?;
     Ok(Opened {
         workflows,
         leads,
+        tenants,
         blocks,
     })
 }

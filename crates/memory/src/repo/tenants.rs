@@ -31,10 +31,10 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Tenant, Memo
         .await?)
 }
 
-pub async fn find_many(
-    conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-) -> Result<Vec<Tenant>, MemoryError> {
+pub async fn find_many<C>(conn: &mut C, ids: &[Uuid]) -> Result<Vec<Tenant>, MemoryError>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
+{
     Ok(tenants::table
         .filter(tenants::id.eq_any(ids))
         .select(Tenant::as_select())
