@@ -84,6 +84,8 @@ pub struct Lead {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A lead as intake writes it: every column a new lead has, so the stored
+/// row is known without reading it back (`Lead::from`).
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = leads)]
 pub struct NewLead {
@@ -93,7 +95,32 @@ pub struct NewLead {
     pub email: String,
     pub phone: Option<String>,
     pub source: String,
+    pub status: String,
     pub metadata: serde_json::Value,
+    /// Whole microseconds, as PostgreSQL stores it, so the answer to the
+    /// request shows what a later read shows.
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<NewLead> for Lead {
+    fn from(l: NewLead) -> Self {
+        Self {
+            id: l.id,
+            tenant_id: l.tenant_id,
+            name: l.name,
+            email: l.email,
+            phone: l.phone,
+            source: l.source,
+            status: l.status,
+            score: None,
+            qualification_reason: None,
+            metadata: l.metadata,
+            first_action_at: None,
+            created_at: l.created_at,
+            updated_at: l.updated_at,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]

@@ -37,7 +37,10 @@ async fn tenant_with_leads(conn: &mut memory::AsyncPgConnection, n: usize) -> (U
             email: format!("l{i}@example.com"),
             phone: None,
             source: "test".into(),
+            status: "new".into(),
             metadata: serde_json::json!({}),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
         };
         diesel::insert_into(memory::schema::leads::table)
             .values(&lead)

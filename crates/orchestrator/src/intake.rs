@@ -2,10 +2,12 @@
 //! written in ONE transaction, so a lead is never stored without the event
 //! that makes the worker act on it.
 
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use memory::{AsyncPgConnection, JsonText, Lead, MemoryError, NewLead, NewWorkflow, Tenant};
 use rules_engine::Catalog;
-use shared_types::{DomainEvent, EventType, LeadProfile, ProductSlug, WorkflowEventPayload};
+use shared_types::{
+    DomainEvent, EventType, LeadProfile, LeadStatus, ProductSlug, WorkflowEventPayload,
+};
 use uuid::Uuid;
 
 /// A lead to accept for an admitted tenant.
@@ -54,13 +56,13 @@ pub async fn accept_leads(
         workflows.push(workflow);
         events.push(event);
     }
-    let stored = memory::repo::intake::insert_leads(conn, &rows, &workflows, &events).await?;
-    Ok(stored
+    memory::repo::intake::insert_leads(conn, &rows, &workflows, &events).await?;
+    Ok(rows
         .into_iter()
         .zip(workflows)
         .zip(events)
         .map(|((lead, workflow), event)| AcceptedLead {
-            lead,
+            lead: lead.into(),
             workflow_id: workflow.id,
             event,
         })
@@ -81,6 +83,7 @@ fn new_rows(intake: LeadIntake<'_>) -> Result<(NewLead, NewWorkflow, DomainEvent
         .map_err(|e: shared_types::ParseEnumError| MemoryError::Conflict(e.to_string()))?;
     let catalog = Catalog::embedded();
     let product = catalog.get(slug);
+    let now = Utc::now().trunc_subsecs(6);
     let lead = NewLead {
         id: Uuid::new_v4(),
         tenant_id: tenant.id,
@@ -88,7 +91,10 @@ fn new_rows(intake: LeadIntake<'_>) -> Result<(NewLead, NewWorkflow, DomainEvent
         email: profile.email.as_str().to_owned(),
         phone: profile.phone,
         source: profile.source,
+        status: LeadStatus::New.as_str().to_owned(),
         metadata: serde_json::Value::Object(profile.metadata),
+        created_at: now,
+        updated_at: now,
     };
     let workflow = NewWorkflow {
         id: Uuid::new_v4(),
