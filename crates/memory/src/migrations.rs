@@ -2,7 +2,8 @@ use crate::MemoryError;
 use diesel::migration::MigrationSource;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
-use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl};
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
@@ -45,17 +46,24 @@ pub async fn ensure_database(database_url: &str) -> Result<bool, MemoryError> {
     Ok(!found.found)
 }
 
-/// Applies pending migrations and returns how many ran. The harness blocks
-/// in place, so this must run on a multi-thread tokio runtime.
+/// Applies pending migrations and returns how many ran.
+///
+/// diesel's migration harness is synchronous. diesel-async's wrapper for it
+/// blocks in place, which panics on a current-thread runtime (the
+/// gateway's); on a blocking-pool thread the harness works under either
+/// runtime flavour, its queries driven through the caller's runtime.
 pub async fn run_migrations(database_url: &str) -> Result<usize, MemoryError> {
-    let conn = AsyncPgConnection::establish(database_url)
-        .await
-        .map_err(|e| MemoryError::Unavailable(e.to_string()))?;
-    let mut harness = AsyncMigrationHarness::new(conn);
-    let ran = harness
-        .run_pending_migrations(MIGRATIONS)
-        .map_err(|e| MemoryError::Unavailable(format!("migration failed: {e}")))?;
-    Ok(ran.len())
+    let url = database_url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = <AsyncConnectionWrapper<AsyncPgConnection> as Connection>::establish(&url)
+            .map_err(|e| MemoryError::Unavailable(e.to_string()))?;
+        let ran = conn
+            .run_pending_migrations(MIGRATIONS)
+            .map_err(|e| MemoryError::Unavailable(format!("migration failed: {e}")))?;
+        Ok(ran.len())
+    })
+    .await
+    .map_err(|e| MemoryError::Unavailable(format!("migration task failed: {e}")))?
 }
 
 #[derive(QueryableByName)]
