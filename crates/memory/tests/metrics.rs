@@ -38,6 +38,19 @@ async fn recount(conn: &mut memory::AsyncPgConnection, t: Uuid) -> Counters {
     .unwrap()
 }
 
+async fn count_deltas(conn: &mut memory::AsyncPgConnection) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let deltas: N = diesel::sql_query("SELECT count(*) AS n FROM tenant_metric_deltas")
+        .get_result(conn)
+        .await
+        .unwrap();
+    deltas.n
+}
+
 fn same(a: &Counters, b: &Counters) -> bool {
     format!("{a:?}") == format!("{b:?}")
 }
@@ -99,6 +112,16 @@ async fn counters_match_a_recount_through_every_kind_of_change() {
         &after
     ));
 
+    // An update of columns no counter reads records no delta.
+    let deltas = count_deltas(&mut conn).await;
+    conn.batch_execute(&format!(
+        "UPDATE leads SET metadata = '{{\"seen\": true}}' WHERE tenant_id = '{t}';
+         UPDATE workflows SET step = step + 1 WHERE tenant_id = '{t}';"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(count_deltas(&mut conn).await, deltas);
+
     // Folding moves deltas into counters without changing any reading.
     let folded = metrics::fold_deltas(&mut conn, 7).await.unwrap();
     assert_eq!(folded, 7);
@@ -107,16 +130,7 @@ async fn counters_match_a_recount_through_every_kind_of_change() {
         &after
     ));
     while metrics::fold_deltas(&mut conn, 1000).await.unwrap() > 0 {}
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    let left: N = diesel::sql_query("SELECT count(*) AS n FROM tenant_metric_deltas")
-        .get_result(&mut conn)
-        .await
-        .unwrap();
-    assert_eq!(left.n, 0);
+    assert_eq!(count_deltas(&mut conn).await, 0);
     assert!(same(
         &metrics::for_tenant(&mut conn, t).await.unwrap().counters,
         &after
