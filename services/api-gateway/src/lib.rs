@@ -38,6 +38,13 @@ pub use rate_limit::{Limit, RateLimiter, RateState};
 /// Largest accepted body (API.md: 413 beyond it).
 const BODY_LIMIT: usize = 64 * 1024;
 
+/// How long an idle client connection stays open. Longer than the idle
+/// timeout of the load balancers in front of a gateway (60 s by default on
+/// the common ones): a server that closes first races the balancer's next
+/// request on that connection, which the client sees as a 502. actix's
+/// default is 5 s.
+const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(75);
+
 pub struct Application {
     port: u16,
     server: actix_web::dev::Server,
@@ -97,6 +104,7 @@ impl Application {
             middleware::stack(app, middleware::cors(origins.as_deref()))
         })
         .workers(2)
+        .keep_alive(KEEP_ALIVE)
         .disable_signals()
         .listen(listener)?
         .run();

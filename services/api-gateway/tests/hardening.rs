@@ -386,6 +386,30 @@ async fn refused_then_next_on_one_connection(gw: &Gateway, token: &str) -> [Stri
     statuses
 }
 
+/// A connection left idle for longer than actix's default keep-alive (5 s)
+/// still serves the next request: the gateway keeps idle connections open
+/// longer than the load balancer in front of it does.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idle_connection_outlives_the_default_keep_alive() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let redis = TestRedis::new();
+    let gw = start(&redis, &[]).await;
+    let addr = gw.base.trim_start_matches("http://");
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET /health HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    for pause in [0, 7] {
+        tokio::time::sleep(std::time::Duration::from_secs(pause)).await;
+        socket.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = vec![0; 4096];
+        let read = socket.read(&mut answer).await.unwrap_or(0);
+        let answer = String::from_utf8_lossy(&answer[..read]);
+        assert!(
+            answer.starts_with("HTTP/1.1 200"),
+            "after {pause} s idle: {answer:?}"
+        );
+    }
+}
+
 /// Past INTAKE_MAX_IN_FLIGHT lead submissions in progress, the next one is
 /// refused at once with 503 and Retry-After, and stores nothing.
 #[tokio::test(flavor = "multi_thread")]
