@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help run test e2e deps migrate lint bench clean-deps
+.PHONY: help run test smoke e2e deps migrate lint bench clean-deps
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -10,10 +10,14 @@ help: ## list the targets
 run: ## start PostgreSQL/Redis if needed, migrate, run gateway + worker + scheduler
 	@bash infrastructure/scripts/run.sh
 
-test: deps ## formatting, clippy -D warnings and every test (real PostgreSQL and Redis)
+test: deps ## formatting, clippy -D warnings, every test (real PostgreSQL and Redis), then the smoke run
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo test --workspace
+	@bash infrastructure/scripts/smoke.sh
+
+smoke: deps ## the quick-start against the service binaries: a lead in, scored and emailed
+	@bash infrastructure/scripts/smoke.sh
 
 e2e: deps ## the product apps in headless Chromium: journeys, screenshots, axe-core
 	@bash infrastructure/scripts/e2e-deps.sh
