@@ -14,7 +14,8 @@ REDIS_PORT=${DEPS_REDIS_PORT:-6379}
 
 say() { printf '[deps] %s\n' "$*"; }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# shellcheck source=infrastructure/scripts/lib.sh
+source infrastructure/scripts/lib.sh
 
 docker_works() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }
 

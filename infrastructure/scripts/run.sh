@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
+# shellcheck source=infrastructure/scripts/lib.sh
+source infrastructure/scripts/lib.sh
 LOGS=$ROOT/.data/logs
 PROFILE=${PROFILE:-debug}
 
@@ -40,11 +42,7 @@ PORT=3003 "$BIN/saas-followup" >"$LOGS/saas-followup.log" 2>&1 & pids+=($!)
 
 # Services answer /ready (dependencies checked); the apps /health.
 for probe in 8080/ready 8081/ready 8082/ready 3001/health 3002/health 3003/health; do
-  for _ in $(seq 1 100); do
-    curl -fs "http://127.0.0.1:$probe" >/dev/null 2>&1 && break
-    sleep 0.1
-  done
-  curl -fs "http://127.0.0.1:$probe" >/dev/null || { echo "[run] http://127.0.0.1:$probe does not answer; see $LOGS"; exit 1; }
+  wait_http "http://127.0.0.1:$probe" || { echo "[run] http://127.0.0.1:$probe does not answer; see $LOGS"; exit 1; }
 done
 
 cat <<'QUICKSTART'

@@ -10,11 +10,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
+# shellcheck source=infrastructure/scripts/lib.sh
+source infrastructure/scripts/lib.sh
 BIN=${CARGO_TARGET_DIR:-$ROOT/target}/debug
 LOGS=$(mktemp -d)
 
 say() { printf '[smoke] %s\n' "$*"; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # A port nothing listens on, so a running `make run` or bench is no obstacle.
 free_port() {
   local p
@@ -56,11 +57,7 @@ PORT=$WK "$BIN/worker" >"$LOGS/worker.log" 2>&1 & pids+=($!)
 SC=$(free_port)
 PORT=$SC "$BIN/scheduler" >"$LOGS/scheduler.log" 2>&1 & pids+=($!)
 for port in "$GW" "$WK" "$SC"; do
-  for _ in $(seq 1 100); do
-    curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break
-    sleep 0.1
-  done
-  curl -fs "http://127.0.0.1:$port/ready" >/dev/null || fail "127.0.0.1:$port/ready does not answer 200"
+  wait_http "http://127.0.0.1:$port/ready" || fail "127.0.0.1:$port/ready does not answer 200"
 done
 
 API=http://127.0.0.1:$GW

@@ -2,11 +2,12 @@
 //! deployment, run as the binary a newcomer runs.
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use std::process::{Command, Output};
+use std::process::Command;
 use test_support::TestDatabase;
 
-fn migrate(database_url: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_api-gateway"))
+/// Runs `api-gateway migrate`: whether it exited 0, and what it logged.
+fn migrate(database_url: &str) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_api-gateway"))
         .arg("migrate")
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -15,7 +16,10 @@ fn migrate(database_url: &str) -> Output {
         .env("RUST_LOG", "info")
         .env("LOG_FORMAT", "json")
         .output()
-        .expect("api-gateway binary starts")
+        .expect("api-gateway binary starts");
+    let log =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    (out.status.success(), log)
 }
 
 /// On a server without the database, `migrate` creates it, applies every
@@ -30,19 +34,15 @@ async fn migrate_creates_the_database_and_applies_every_migration() {
         name,
     };
 
-    let first = migrate(&db.url);
-    let log = String::from_utf8_lossy(&first.stderr).into_owned()
-        + &String::from_utf8_lossy(&first.stdout);
-    assert!(first.status.success(), "migrate failed:\n{log}");
+    let (ok, log) = migrate(&db.url);
+    assert!(ok, "migrate failed:\n{log}");
     assert!(log.contains("database created"), "{log}");
 
     let mut conn = AsyncPgConnection::establish(&db.url).await.unwrap();
     let pending = memory::pending_migrations(&mut conn).await.unwrap();
     assert!(pending.is_empty(), "still pending: {pending:?}");
 
-    let again = migrate(&db.url);
-    let log = String::from_utf8_lossy(&again.stderr).into_owned()
-        + &String::from_utf8_lossy(&again.stdout);
-    assert!(again.status.success(), "second migrate failed:\n{log}");
+    let (ok, log) = migrate(&db.url);
+    assert!(ok, "second migrate failed:\n{log}");
     assert!(log.contains(r#""applied":0"#), "{log}");
 }
