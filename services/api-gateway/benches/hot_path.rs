@@ -345,22 +345,26 @@ async fn main() -> anyhow::Result<()> {
             r
         }));
     }
-    // The opening burst's answers are reported apart from the rest.
-    let mut over_lat = Vec::with_capacity(overload_leads);
-    let (mut burst_lat, mut after_lat) = (Vec::new(), Vec::new());
+    // Each answer's latency, and whether it was sent in the opening burst
+    // (reported apart from the rest).
+    let mut over = Vec::with_capacity(overload_leads);
     for t in tasks {
         if let Some((_, l, done)) = t.await? {
-            over_lat.push(l);
-            if (done - l).saturating_duration_since(over_start) < BURST {
-                burst_lat.push(l);
-            } else {
-                after_lat.push(l);
-            }
+            over.push(((done - l).saturating_duration_since(over_start) < BURST, l));
         }
     }
-    burst_lat.sort();
-    after_lat.sort();
-    over_lat.sort();
+    let sorted_where = |keep: fn(bool) -> bool| {
+        let mut v: Vec<Duration> = over
+            .iter()
+            .filter(|(b, _)| keep(*b))
+            .map(|(_, l)| *l)
+            .collect();
+        v.sort();
+        v
+    };
+    let over_lat = sorted_where(|_| true);
+    let burst_lat = sorted_where(|b| b);
+    let after_lat = sorted_where(|b| !b);
     let overload_end = Instant::now();
     let over_shed = shed(&driver);
     let drained = wait_emails(&emails, base + over_lat.len(), Duration::from_secs(300)).await;
